@@ -1,0 +1,91 @@
+"""The library's front door: connect, snapshot both sides, compare. The CLI only calls these."""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+from contextlib import contextmanager
+from typing import Iterator
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from .compare import compare
+from .config import VERSION_TABLE, mask_url
+from .dialects import for_sa_dialect
+from .errors import SchemadiffError
+from .from_metadata import snapshot_metadata
+from .ops import Op
+from .reflect import reflect
+from .snapshot import Snapshot, Table
+
+
+@contextmanager
+def connect(url: str) -> Iterator[Connection]:
+    """A connection to `url`; every way of failing becomes one SchemadiffError line, password masked."""
+    masked = mask_url(url)
+    try:
+        engine = sa.create_engine(url)
+    except sa.exc.NoSuchModuleError:
+        raise SchemadiffError(f"unknown database dialect or driver in {masked}") from None
+    except sa.exc.ArgumentError as e:
+        raise SchemadiffError(f"invalid database URL {masked}: {e}") from None
+    except ImportError as e:
+        raise SchemadiffError(
+            f"the driver for {masked} is not installed ({e.name or e}): "
+            "pip install 'schemadiff[postgresql]' or 'schemadiff[mysql]'"
+        ) from None
+    try:
+        conn = engine.connect()
+    except sa.exc.DBAPIError as e:
+        raise SchemadiffError(f"cannot connect to {masked}: {_driver_message(e, url)}") from None
+    try:
+        yield conn
+    finally:
+        conn.close()
+        engine.dispose()
+
+
+def _driver_message(error: sa.exc.DBAPIError, url: str) -> str:
+    message = " ".join(str(error.orig).split()) or type(error.orig).__name__
+    password = sa.engine.make_url(url).password
+    return message.replace(password, "***") if password else message
+
+
+@dataclasses.dataclass(frozen=True)
+class Scope:
+    """Which tables take part in a comparison."""
+
+    schemas: tuple[str, ...] = ()
+    exclude_tables: tuple[str, ...] = ()
+
+    def includes(self, table: Table) -> bool:
+        if table.schema is None and table.name == VERSION_TABLE:
+            return False
+        return not any(
+            fnmatch.fnmatchcase(table.name, p) or fnmatch.fnmatchcase(table.fullname, p)
+            for p in self.exclude_tables
+        )
+
+    def filter(self, snap: Snapshot) -> Snapshot:
+        return dataclasses.replace(snap, tables=tuple(t for t in snap.tables if self.includes(t)))
+
+
+def snapshots(conn: Connection, metadata: sa.MetaData, scope: Scope = Scope()) -> tuple[Snapshot, Snapshot]:
+    """(database snapshot, model snapshot), both restricted to `scope`.
+
+    Schemas that the models use are read too, so a model table never looks missing just
+    because its schema was not listed.
+    """
+    dialect = for_sa_dialect(conn.dialect)
+    default = dialect.default_schema(conn)
+    model_schemas = {t.schema for t in metadata.tables.values() if t.schema}
+    database = reflect(conn, schemas=[*scope.schemas, *model_schemas], dialect=dialect)
+    models = snapshot_metadata(metadata, dialect, default)
+    return scope.filter(database), scope.filter(models)
+
+
+def diff(conn: Connection, metadata: sa.MetaData, scope: Scope = Scope()) -> list[Op]:
+    """Ops that bring the database behind `conn` in line with `metadata`."""
+    return compare(*snapshots(conn, metadata, scope))
+

@@ -1,0 +1,127 @@
+"""Settings: `[tool.schemadiff]` in pyproject.toml, then SCHEMADIFF_URL, then command-line flags."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Optional
+
+import sqlalchemy as sa
+
+from .errors import SchemadiffError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+VERSION_TABLE = "schemadiff_version"
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path = Path(".")
+    url: Optional[str] = None
+    metadata: Optional[str] = None
+    dir: str = "migrations"
+    exclude_tables: tuple[str, ...] = ()
+    schemas: tuple[str, ...] = ()
+    #: Whether pyproject.toml already has a [tool.schemadiff] section.
+    has_section: bool = False
+
+    def require_url(self) -> str:
+        if not self.url:
+            raise SchemadiffError(
+                "no database URL: pass --url, set SCHEMADIFF_URL, "
+                "or add url = \"...\" under [tool.schemadiff] in pyproject.toml"
+            )
+        return self.url
+
+    def require_metadata(self) -> str:
+        if not self.metadata:
+            raise SchemadiffError(
+                "no models: pass --metadata module:attr, "
+                "or add metadata = \"module:attr\" under [tool.schemadiff] in pyproject.toml"
+            )
+        return self.metadata
+
+
+_KEYS = {"url": str, "metadata": str, "dir": str, "exclude_tables": list, "schemas": list}
+
+
+def load_config(
+    root: Optional[Path] = None,
+    env: Mapping[str, str] = os.environ,
+    **flags: Optional[str],
+) -> Config:
+    """Config for the project in `root` (default: the current folder); flags that are None are unset."""
+    root = Path(root or Path.cwd())
+    section = _read_section(root / "pyproject.toml")
+    values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in (section or {}).items()}
+    if env.get("SCHEMADIFF_URL"):
+        values["url"] = env["SCHEMADIFF_URL"]
+    values.update({k: v for k, v in flags.items() if v is not None})
+    return Config(root=root, has_section=section is not None, **values)
+
+
+def _read_section(path: Path) -> Optional[dict]:
+    if not path.exists():
+        return None
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise SchemadiffError(f"{path}: not valid TOML: {e}") from None
+    section = data.get("tool", {}).get("schemadiff")
+    if section is None:
+        return None
+    for key, value in section.items():
+        expected = _KEYS.get(key)
+        if expected is None:
+            known = ", ".join(sorted(_KEYS))
+            raise SchemadiffError(f"{path}: unknown key {key!r} in [tool.schemadiff] (known: {known})")
+        if not isinstance(value, expected) or (
+            expected is list and not all(isinstance(v, str) for v in value)
+        ):
+            kind = "a list of strings" if expected is list else "a string"
+            raise SchemadiffError(f"{path}: [tool.schemadiff] {key} must be {kind}")
+    return section
+
+
+def load_metadata(spec: str, root: Path) -> sa.MetaData:
+    """Imports `module:attr` (attr may be dotted) and returns its MetaData."""
+    module_name, sep, attr_path = spec.partition(":")
+    if not sep or not module_name or not attr_path:
+        raise SchemadiffError(f"--metadata {spec!r}: expected the form module:attr, e.g. app.models:Base")
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except ImportError as e:
+        raise SchemadiffError(f"--metadata {spec!r}: cannot import {module_name!r}: {e}") from None
+    except Exception as e:
+        raise SchemadiffError(
+            f"--metadata {spec!r}: importing {module_name!r} failed: {type(e).__name__}: {e}"
+        ) from None
+    for part in attr_path.split("."):
+        if not hasattr(obj, part):
+            raise SchemadiffError(f"--metadata {spec!r}: {module_name!r} has no attribute {attr_path!r}")
+        obj = getattr(obj, part)
+    metadata = obj if isinstance(obj, sa.MetaData) else getattr(obj, "metadata", None)
+    if not isinstance(metadata, sa.MetaData):
+        raise SchemadiffError(
+            f"--metadata {spec!r} is a {type(obj).__name__}, not a MetaData "
+            "or an object with a .metadata (such as a declarative Base)"
+        )
+    return metadata
+
+
+def mask_url(url: str) -> str:
+    """The URL with its password hidden, fit to print."""
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return "<unparsable URL>"
+

@@ -1,0 +1,24 @@
+"""One module per database; `for_sa_dialect` picks the right one."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine.interfaces import Dialect as SADialect
+
+from ..errors import SchemadiffError
+from .base import Dialect
+
+
+def for_sa_dialect(sa_dialect: SADialect) -> Dialect:
+    name = sa_dialect.name
+    if name == "postgresql":
+        from .postgresql import PostgresqlDialect as cls
+    elif name in ("mysql", "mariadb"):
+        from .mysql import MysqlDialect as cls
+    elif name == "sqlite":
+        from .sqlite import SqliteDialect as cls
+    else:
+        raise SchemadiffError(f"unsupported database dialect {name!r}: use postgresql, mysql or sqlite")
+    return cls(sa_dialect)
+
+
+__all__ = ["Dialect", "for_sa_dialect"]

@@ -1,0 +1,171 @@
+"""The neutral dialect: what every database shares, and the hooks a dialect module overrides.
+
+A dialect turns types, server defaults and SQL expressions into canonical strings, so that the
+model side (from_metadata) and the database side (reflect) meet on equal values. Whatever one
+database does differently lives in its own module, never in compare or render.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Optional, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.engine.interfaces import Dialect as SADialect
+
+from ..snapshot import Enum, ForeignKey, Table
+
+_TOKEN = re.compile(
+    r"""
+      (?P<string>'(?:[^']|'')*')
+    | (?P<quoted>"(?:[^"]|"")*"|`(?:[^`]|``)*`|\[[^\]]*\])
+    | (?P<number>\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)
+    | (?P<word>[A-Za-z_][A-Za-z0-9_$]*)
+    | (?P<op><=|>=|<>|!=|\|\||::|[-+*/%=<>(),.;\[\]:])
+    | (?P<space>\s+)
+    | (?P<other>.)
+    """,
+    re.VERBOSE,
+)
+
+
+def tokenize(sql: str) -> list[str]:
+    """SQL text as tokens: identifiers unquoted and lower-cased, literals kept as written."""
+    tokens = []
+    for m in _TOKEN.finditer(sql):
+        kind, text = m.lastgroup, m.group()
+        if kind == "space":
+            continue
+        if kind == "quoted":
+            text = text[1:-1].lower()
+        elif kind == "word":
+            text = text.lower()
+        elif text == "!=":
+            text = "<>"
+        tokens.append(text)
+    return tokens
+
+
+def strip_outer_parens(sql: str) -> str:
+    """'((a > 1))' -> 'a > 1': removes parentheses that wrap the whole text."""
+    text = sql.strip()
+    while text.startswith("(") and text.endswith(")") and _closes_at_end(text):
+        text = text[1:-1].strip()
+    return text
+
+
+def _closes_at_end(text: str) -> bool:
+    depth, quote = 0, None
+    for i, ch in enumerate(text):
+        if quote:
+            if ch == quote:
+                quote = None
+        elif ch in "'\"`":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0 and i != len(text) - 1:
+                return False
+    return depth == 0
+
+
+def quote_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+class Dialect:
+    """Base for one database's rules. `sa_dialect` is SQLAlchemy's dialect for it."""
+
+    name = "default"
+    #: Referential actions that mean "the database default" and so equal no action at all.
+    default_referential_actions = frozenset({"NO ACTION"})
+    #: Whether the database keeps the names given to primary keys.
+    keeps_primary_key_names = True
+
+    def __init__(self, sa_dialect: SADialect):
+        self.sa_dialect = sa_dialect
+        self.preparer = sa_dialect.identifier_preparer
+
+    # -- types ---------------------------------------------------------------------------
+    def type_string(self, type_: sa.types.TypeEngine) -> str:
+        """Canonical text of a SQLAlchemy type, as this database would store it."""
+        compiled = self.sa_dialect.type_compiler_instance.process(type_)
+        return self.clean_type(" ".join(compiled.split()).upper())
+
+    def clean_type(self, compiled: str) -> str:
+        """Per-dialect touch-ups of compiled type text (aliases that the database folds)."""
+        return compiled
+
+    def parse_type(self, text: str) -> sa.types.TypeEngine:
+        """A reflected type name turned back into a SQLAlchemy type."""
+        raise NotImplementedError
+
+    def canonical_type(self, text: str) -> str:
+        return self.type_string(self.parse_type(text))
+
+    # -- defaults and expressions -----------------------------------------------------
+    def normalize_default(self, sql: Optional[str]) -> Optional[str]:
+        """Canonical text of a server default, or None for no default."""
+        if sql is None:
+            return None
+        text = strip_outer_parens(sql)
+        if text.upper() == "NULL" or text == "":
+            return None
+        return self.normalize_expression(text)
+
+    def normalize_expression(self, sql: str) -> str:
+        """Canonical text of an SQL expression (checks, computed columns, index expressions).
+
+        Parentheses and identifier quoting are dropped: databases add and remove both when they
+        store an expression, and neither changes what a schema means in practice.
+        """
+        return " ".join(t for t in tokenize(sql) if t not in ("(", ")"))
+
+    def referential_action(self, action: Optional[str]) -> Optional[str]:
+        if action is None:
+            return None
+        action = " ".join(action.upper().split())
+        return None if action in self.default_referential_actions else action
+
+    # -- symmetric canonical form -----------------------------------------------------
+    def canonical_table(self, table: Table) -> Table:
+        """Applied to model and reflected tables alike: folds what this database cannot tell apart."""
+        changes = {}
+        if not self.sa_dialect.supports_comments:
+            changes["comment"] = None
+            changes["columns"] = tuple(dataclasses.replace(c, comment=None) for c in table.columns)
+        if not self.keeps_primary_key_names and table.primary_key is not None:
+            changes["primary_key"] = dataclasses.replace(table.primary_key, name=None)
+        changes["foreign_keys"] = tuple(self.canonical_foreign_key(fk) for fk in table.foreign_keys)
+        return dataclasses.replace(table, **changes)
+
+    def canonical_foreign_key(self, fk: ForeignKey) -> ForeignKey:
+        return dataclasses.replace(
+            fk,
+            ondelete=self.referential_action(fk.ondelete),
+            onupdate=self.referential_action(fk.onupdate),
+            deferrable=fk.deferrable or None,
+            initially=(fk.initially or "IMMEDIATE").upper() if fk.deferrable else None,
+        )
+
+    def enums_from_tables(self, tables: Sequence[sa.Table]) -> list[Enum]:
+        """Named enum types the models need as separate schema objects (PostgreSQL only)."""
+        return []
+
+    def index_where(self, index: sa.Index) -> Optional[sa.sql.ClauseElement]:
+        """The WHERE clause of a partial index, for databases that have them."""
+        return None
+
+    # -- reflection --------------------------------------------------------------------
+    def default_schema(self, conn: Connection) -> Optional[str]:
+        return self.sa_dialect.default_schema_name
+
+    def reflect(
+        self, conn: Connection, schemas: Sequence[Optional[str]]
+    ) -> tuple[list[Table], list[Enum]]:
+        """Every table (and enum) of `schemas`, None being the default schema, read in batches."""
+        raise NotImplementedError

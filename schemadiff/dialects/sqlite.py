@@ -1,0 +1,308 @@
+"""SQLite: pragma table-valued functions joined to sqlite_master, one query per kind of object.
+
+SQLite keeps each table's CREATE statement as written, so constraint names, check clauses and
+generated-column expressions are read from that text; the pragmas give the rest.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections import defaultdict
+from typing import Optional, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from .. import snapshot as s
+from .base import Dialect, strip_outer_parens
+
+TABLES = """
+SELECT name, sql FROM "{schema}".sqlite_master
+WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
+ORDER BY name
+"""
+
+COLUMNS = """
+SELECT m.name, c.name, c.type, c."notnull", c.dflt_value, c.pk, c.hidden
+FROM "{schema}".sqlite_master AS m JOIN pragma_table_xinfo(m.name, '{schema}') AS c
+WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
+ORDER BY m.name, c.cid
+"""
+
+INDEXES = """
+SELECT m.name, il.name, il."unique", il.origin, k.name, k."desc", ix.sql
+FROM "{schema}".sqlite_master AS m
+JOIN pragma_index_list(m.name, '{schema}') AS il
+JOIN pragma_index_xinfo(il.name, '{schema}') AS k
+LEFT JOIN "{schema}".sqlite_master AS ix ON ix.type = 'index' AND ix.name = il.name
+WHERE m.type = 'table' AND k.key = 1 AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
+ORDER BY m.name, il.name, k.seqno
+"""
+
+FOREIGN_KEYS = """
+SELECT m.name, f.id, f."table", f."from", f."to", f.on_update, f.on_delete
+FROM "{schema}".sqlite_master AS m JOIN pragma_foreign_key_list(m.name, '{schema}') AS f
+WHERE m.type = 'table'
+ORDER BY m.name, f.id, f.seq
+"""
+
+
+class SqliteDialect(Dialect):
+    name = "sqlite"
+
+    def parse_type(self, text: str) -> sa.types.TypeEngine:
+        return self.sa_dialect._resolve_type_affinity(text)
+
+    def canonical_table(self, table: s.Table) -> s.Table:
+        table = super().canonical_table(table)
+        pk = table.primary_key.columns if table.primary_key else ()
+        columns = tuple(
+            dataclasses.replace(
+                c,
+                # INTEGER PRIMARY KEY is the rowid: it numbers itself whatever the model said.
+                autoincrement=pk == (c.name,) and c.type == "INTEGER",
+                computed=c.computed and dataclasses.replace(c.computed, persisted=bool(c.computed.persisted)),
+            )
+            for c in table.columns
+        )
+        fks = tuple(dataclasses.replace(fk, deferrable=None, initially=None) for fk in table.foreign_keys)
+        return dataclasses.replace(table, columns=columns, foreign_keys=fks)
+
+    def index_where(self, index: sa.Index):
+        return index.dialect_options["sqlite"]["where"]
+
+    def default_schema(self, conn: Connection) -> Optional[str]:
+        return "main"
+
+    def reflect(self, conn, schemas):
+        tables = []
+        for schema in schemas:
+            tables += _SchemaReader(self, conn, schema).tables()
+        return tables, []
+
+
+class _SchemaReader:
+    def __init__(self, dialect: SqliteDialect, conn: Connection, schema: Optional[str]):
+        self.dialect, self.conn, self.schema = dialect, conn, schema
+
+    def rows(self, query: str):
+        return self.conn.exec_driver_sql(query.format(schema=self.schema or "main")).fetchall()
+
+    def tables(self) -> list[s.Table]:
+        sources = {name: parse_create_table(sql or "") for name, sql in self.rows(TABLES)}
+        columns, pks = self.columns(sources)
+        indexes, uniques = self.indexes(sources)
+        fks = self.foreign_keys(sources, pks)
+        return [
+            s.Table(
+                name=name,
+                schema=self.schema,
+                columns=tuple(columns[name]),
+                primary_key=self.primary_key(source, pks[name]),
+                uniques=tuple(uniques[name]),
+                checks=tuple(
+                    s.CheckConstraint(n, self.dialect.normalize_expression(text))
+                    for n, text in source.checks
+                ),
+                foreign_keys=tuple(fks[name]),
+                indexes=tuple(indexes[name]),
+            )
+            for name, source in sources.items()
+        ]
+
+    def columns(self, sources):
+        columns, pks = defaultdict(list), defaultdict(list)
+        for table, name, type_, notnull, default, pk, hidden in self.rows(COLUMNS):
+            if pk:
+                pks[table].append((pk, name))
+            expression = sources[table].generated.get(name.lower())
+            computed = None
+            if hidden in (2, 3) and expression is not None:
+                computed = s.Computed(self.dialect.normalize_expression(expression), hidden == 3)
+            columns[table].append(
+                s.Column(
+                    name=name,
+                    type=self.dialect.canonical_type(type_ or ""),
+                    nullable=not notnull and not pk,
+                    default=self.dialect.normalize_default(default),
+                    computed=computed,
+                )
+            )
+        return columns, {t: tuple(n for _, n in sorted(v)) for t, v in pks.items()}
+
+    def primary_key(self, source, columns) -> Optional[s.PrimaryKey]:
+        return s.PrimaryKey(source.pk_name, columns) if columns else None
+
+    def indexes(self, sources):
+        grouped = defaultdict(list)
+        for table, index, unique, origin, column, desc, sql in self.rows(INDEXES):
+            grouped[(table, index, unique, origin, sql)].append((column, desc))
+        indexes, uniques = defaultdict(list), defaultdict(list)
+        for (table, index, unique, origin, sql), keys in grouped.items():
+            if origin == "pk":
+                continue
+            if origin == "u":
+                cols = tuple(c for c, _ in keys)
+                uniques[table].append(s.UniqueConstraint(sources[table].unique_names.get(cols), cols))
+                continue
+            indexes[table].append(self.index(index, bool(unique), keys, sql or ""))
+        return indexes, uniques
+
+    def index(self, name: str, unique: bool, keys, sql: str) -> s.Index:
+        parts, where = parse_create_index(sql)
+        elements = []
+        for i, (column, desc) in enumerate(keys):
+            if column is None:
+                text = self.dialect.normalize_expression(_strip_order(parts[i]))
+                elements.append(s.IndexElement(text, expression=True, descending=bool(desc)))
+            else:
+                elements.append(s.IndexElement(column, descending=bool(desc)))
+        where = self.dialect.normalize_expression(where) if where else None
+        return s.Index(name, tuple(elements), unique, where)
+
+    def foreign_keys(self, sources, pks):
+        grouped = defaultdict(list)
+        for table, fk_id, ref, col, ref_col, on_update, on_delete in self.rows(FOREIGN_KEYS):
+            grouped[(table, fk_id, ref, on_update, on_delete)].append((col, ref_col))
+        fks = defaultdict(list)
+        for (table, _, ref, on_update, on_delete), pairs in sorted(grouped.items()):
+            cols = tuple(c for c, _ in pairs)
+            # A REFERENCES clause without columns points at the target's primary key.
+            ref_cols = tuple(r for _, r in pairs) if pairs[0][1] else pks.get(ref, ())
+            fks[table].append(
+                s.ForeignKey(
+                    name=sources[table].fk_names.get(cols),
+                    columns=cols,
+                    ref_table=ref,
+                    ref_columns=ref_cols,
+                    ref_schema=self.schema,
+                    ondelete=on_delete,
+                    onupdate=on_update,
+                )
+            )
+        return fks
+
+
+def _strip_order(text: str) -> str:
+    return re.sub(r"\s+(ASC|DESC)\s*$", "", text.strip(), flags=re.IGNORECASE)
+
+
+# -- CREATE statement parsing ---------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class TableSource:
+    """What only the CREATE TABLE text tells: constraint names, check clauses, generated columns."""
+
+    pk_name: Optional[str] = None
+    unique_names: dict = dataclasses.field(default_factory=dict)
+    fk_names: dict = dataclasses.field(default_factory=dict)
+    checks: list = dataclasses.field(default_factory=list)
+    generated: dict = dataclasses.field(default_factory=dict)
+
+
+_IDENT = r'(?:"(?:[^"]|"")+"|`[^`]+`|\[[^\]]+\]|[\w$]+)'
+_NAMED = re.compile(rf"^\s*CONSTRAINT\s+({_IDENT})\s+(.*)$", re.IGNORECASE | re.DOTALL)
+_CHECK = re.compile(rf"(?:CONSTRAINT\s+({_IDENT})\s+)?CHECK\s*\(", re.IGNORECASE)
+_GENERATED = re.compile(r"(?:GENERATED\s+ALWAYS\s+)?\bAS\s*\(", re.IGNORECASE)
+
+
+def unquote(name: str) -> str:
+    name = name.strip()
+    if name[:1] in "\"`[":
+        return name[1:-1].replace('""', '"')
+    return name
+
+
+def split_top_level(text: str) -> list[str]:
+    """Splits on commas that are not inside parentheses or quotes."""
+    parts, depth, quote, start = [], 0, None, 0
+    for i, ch in enumerate(text):
+        if quote:
+            if ch == quote:
+                quote = None
+        elif ch in "'\"`":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return [p.strip() for p in parts if p.strip()]
+
+
+def balanced(text: str, open_at: int) -> str:
+    """The text inside the parenthesis that opens at `open_at`."""
+    depth, quote = 0, None
+    for i in range(open_at, len(text)):
+        ch = text[i]
+        if quote:
+            if ch == quote:
+                quote = None
+        elif ch in "'\"`":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return text[open_at + 1 : i]
+    return text[open_at + 1 :]
+
+
+def _column_list(text: str) -> tuple[str, ...]:
+    return tuple(unquote(_strip_order(c)) for c in split_top_level(text))
+
+
+def parse_create_table(sql: str) -> TableSource:
+    source = TableSource()
+    start = sql.find("(")
+    if start < 0:
+        return source
+    for item in split_top_level(balanced(sql, start)):
+        named = _NAMED.match(item)
+        name, body = (unquote(named.group(1)), named.group(2)) if named else (None, item)
+        keyword = body.split(None, 1)[0].upper() if body.split() else ""
+        if keyword in ("PRIMARY", "UNIQUE", "FOREIGN", "CHECK"):
+            _table_constraint(source, keyword, name, body)
+        else:
+            _column_definition(source, item)
+    return source
+
+
+def _table_constraint(source: TableSource, keyword: str, name: Optional[str], body: str) -> None:
+    paren = body.find("(")
+    inside = balanced(body, paren)
+    if keyword == "PRIMARY":
+        source.pk_name = name
+    elif keyword == "UNIQUE":
+        source.unique_names[_column_list(inside)] = name
+    elif keyword == "FOREIGN":
+        source.fk_names[_column_list(inside)] = name
+    else:
+        source.checks.append((name, inside))
+
+
+def _column_definition(source: TableSource, item: str) -> None:
+    column = unquote(re.match(_IDENT, item).group(0)) if re.match(_IDENT, item) else ""
+    for m in _CHECK.finditer(item):
+        name = unquote(m.group(1)) if m.group(1) else None
+        source.checks.append((name, balanced(item, m.end() - 1)))
+    generated = _GENERATED.search(item)
+    if generated:
+        source.generated[column.lower()] = balanced(item, generated.end() - 1)
+
+
+def parse_create_index(sql: str) -> tuple[list[str], Optional[str]]:
+    """(key expressions, WHERE clause) of a CREATE INDEX statement."""
+    on = re.search(r"\bON\s+" + _IDENT + r"(?:\s*\.\s*" + _IDENT + r")?\s*\(", sql, re.IGNORECASE)
+    if not on:
+        return [], None
+    inside = balanced(sql, on.end() - 1)
+    rest = sql[on.end() + len(inside) :]
+    where = re.search(r"\bWHERE\b(.*)$", rest, re.IGNORECASE | re.DOTALL)
+    return split_top_level(inside), (strip_outer_parens(where.group(1)) if where else None)

@@ -1,0 +1,176 @@
+"""SQLAlchemy MetaData -> Snapshot, as the target database would see it once created.
+
+Names come from SQLAlchemy's own naming-convention machinery (the same call its DDL compiler
+makes), and types, defaults and expressions go through the dialect's canonical forms.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+
+from . import snapshot as s
+from .dialects.base import Dialect, quote_literal
+from .errors import SchemadiffError
+
+
+def snapshot_metadata(
+    metadata: sa.MetaData, dialect: Dialect, default_schema: Optional[str] = None
+) -> s.Snapshot:
+    """The Snapshot that `metadata.create_all()` would produce on `dialect`'s database."""
+    builder = _Builder(dialect, default_schema)
+    tables = [dialect.canonical_table(builder.table(t)) for t in metadata.tables.values()]
+    enums = dialect.enums_from_tables(list(metadata.tables.values()))
+    enums = [e if e.schema != default_schema else _unschema(e) for e in enums]
+    return s.Snapshot(tuple(tables), tuple(enums), dialect=dialect.name)
+
+
+def _unschema(enum: s.Enum) -> s.Enum:
+    return s.Enum(enum.name, enum.values, None)
+
+
+class _Builder:
+    def __init__(self, dialect: Dialect, default_schema: Optional[str]):
+        self.dialect = dialect
+        self.default_schema = default_schema
+
+    def schema(self, name: Optional[str]) -> Optional[str]:
+        return None if name == self.default_schema else name
+
+    def name(self, item) -> Optional[str]:
+        if item.name is None:
+            return None
+        try:
+            return self.dialect.preparer.format_constraint(item, _alembic_quote=False)
+        except sa_exc.InvalidRequestError as e:
+            raise SchemadiffError(f"table {item.table.name}: {e}") from None
+
+    def sql(self, clause) -> str:
+        if isinstance(clause, str):
+            return clause
+        compiled = clause.compile(
+            dialect=self.dialect.sa_dialect, compile_kwargs={"literal_binds": True}
+        )
+        return str(compiled)
+
+    def table(self, table: sa.Table) -> s.Table:
+        pk = table.primary_key
+        return s.Table(
+            name=table.name,
+            schema=self.schema(table.schema),
+            columns=tuple(self.column(table, c) for c in table.columns),
+            primary_key=(
+                s.PrimaryKey(self.name(pk), tuple(c.name for c in pk.columns))
+                if pk is not None and len(pk.columns)
+                else None
+            ),
+            uniques=tuple(
+                s.UniqueConstraint(self.name(c), tuple(col.name for col in c.columns))
+                for c in table.constraints
+                if isinstance(c, sa.UniqueConstraint)
+            ),
+            checks=tuple(
+                s.CheckConstraint(self.name(c), self.dialect.normalize_expression(self.sql(c.sqltext)))
+                for c in table.constraints
+                if isinstance(c, sa.CheckConstraint) and self._creates(c)
+            ),
+            foreign_keys=tuple(self.foreign_key(fk) for fk in table.foreign_key_constraints),
+            indexes=tuple(self.index(i) for i in table.indexes),
+            comment=table.comment,
+        )
+
+    def _creates(self, constraint: sa.Constraint) -> bool:
+        """Type-bound constraints (Boolean/Enum) decide per dialect whether they exist."""
+        rule = getattr(constraint, "_create_rule", None)
+        if rule is None:
+            return True
+
+        class _Compiler:
+            dialect = self.dialect.sa_dialect
+
+        return bool(rule(_Compiler()))
+
+    def column(self, table: sa.Table, col: sa.Column) -> s.Column:
+        computed = identity = None
+        if isinstance(col.computed, sa.Computed):
+            computed = s.Computed(
+                self.dialect.normalize_expression(self.sql(col.computed.sqltext)),
+                col.computed.persisted,
+            )
+        if isinstance(col.identity, sa.Identity):
+            identity = s.Identity(
+                always=bool(col.identity.always),
+                start=col.identity.start,
+                increment=col.identity.increment,
+            )
+        return s.Column(
+            name=col.name,
+            type=self.dialect.type_string(col.type),
+            nullable=bool(col.nullable) and identity is None,
+            default=self.default(col),
+            autoincrement=col is table.autoincrement_column and identity is None,
+            identity=identity,
+            computed=computed,
+            comment=col.comment,
+        )
+
+    def default(self, col: sa.Column) -> Optional[str]:
+        server_default = col.server_default
+        if not isinstance(server_default, sa.DefaultClause):
+            return None
+        arg = server_default.arg
+        text = quote_literal(arg) if isinstance(arg, str) else self.sql(arg)
+        return self.dialect.normalize_default(text)
+
+    def foreign_key(self, fk: sa.ForeignKeyConstraint) -> s.ForeignKey:
+        target = fk.elements[0].column.table
+        return s.ForeignKey(
+            name=self.name(fk),
+            columns=tuple(c.name for c in fk.columns),
+            ref_table=target.name,
+            ref_columns=tuple(e.column.name for e in fk.elements),
+            ref_schema=self.schema(target.schema),
+            ondelete=fk.ondelete,
+            onupdate=fk.onupdate,
+            deferrable=fk.deferrable,
+            initially=fk.initially,
+        )
+
+    def index(self, index: sa.Index) -> s.Index:
+        where = self.dialect.index_where(index)
+        return s.Index(
+            name=self.name(index),
+            elements=tuple(self.index_element(e, index.table) for e in index.expressions),
+            unique=bool(index.unique),
+            where=None if where is None else self.dialect.normalize_expression(self.sql(where)),
+        )
+
+    def index_element(self, expr, table: sa.Table) -> s.IndexElement:
+        descending, nulls = False, None
+        while isinstance(expr, sa.sql.elements.UnaryExpression) and expr.modifier in _ORDER_MODIFIERS:
+            word = _ORDER_MODIFIERS[expr.modifier]
+            if word in ("first", "last"):
+                nulls = word
+            else:
+                descending = word == "desc"
+            expr = expr.element
+        if isinstance(expr, sa.Column):
+            return s.IndexElement(expr.name, descending=descending, nulls=nulls)
+        text = self.dialect.normalize_expression(self.sql(expr))
+        # A bare column named as text (Index("ix", desc("name"))) is still a plain column key.
+        column = next(
+            (c for c in table.columns if text == self.dialect.normalize_expression(c.name)), None
+        )
+        if column is not None:
+            return s.IndexElement(column.name, descending=descending, nulls=nulls)
+        return s.IndexElement(text, expression=True, descending=descending, nulls=nulls)
+
+
+_ORDER_MODIFIERS = {
+    sa.sql.operators.desc_op: "desc",
+    sa.sql.operators.asc_op: "asc",
+    sa.sql.operators.nulls_first_op: "first",
+    sa.sql.operators.nulls_last_op: "last",
+}

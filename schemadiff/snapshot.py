@@ -1,0 +1,221 @@
+"""Frozen value objects that describe a database schema.
+
+A Snapshot is what both the reflector (live database) and from_metadata (models) produce.
+Everything is hashable and compared by value; collections are tuples kept in a canonical
+order so that two snapshots of the same schema are equal whatever order they were read in.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any, Optional, Union
+
+
+def _sorted(items, key):
+    return tuple(sorted(items, key=key))
+
+
+@dataclass(frozen=True)
+class Identity:
+    always: bool = False
+    start: Optional[int] = None
+    increment: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class Computed:
+    sqltext: str
+    persisted: Optional[bool] = None
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    nullable: bool = True
+    default: Optional[str] = None
+    autoincrement: bool = False
+    identity: Optional[Identity] = None
+    computed: Optional[Computed] = None
+    comment: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class PrimaryKey:
+    name: Optional[str]
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class UniqueConstraint:
+    name: Optional[str]
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CheckConstraint:
+    name: Optional[str]
+    sqltext: str
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    name: Optional[str]
+    columns: tuple[str, ...]
+    ref_table: str
+    ref_columns: tuple[str, ...]
+    ref_schema: Optional[str] = None
+    ondelete: Optional[str] = None
+    onupdate: Optional[str] = None
+    deferrable: Optional[bool] = None
+    initially: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class IndexElement:
+    """One key of an index: a column name, or an SQL expression when `expression` is set."""
+
+    text: str
+    expression: bool = False
+    descending: bool = False
+    nulls: Optional[str] = None  # "first" / "last" when the database reports it
+
+
+@dataclass(frozen=True)
+class Index:
+    name: Optional[str]
+    elements: tuple[IndexElement, ...]
+    unique: bool = False
+    where: Optional[str] = None
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(e.text for e in self.elements)
+
+
+Constraint = Union[PrimaryKey, UniqueConstraint, CheckConstraint, ForeignKey]
+
+
+def definition_key(item) -> str:
+    """A sort key built from an object's definition, its name left out."""
+    return repr(dataclasses.replace(item, name=None))
+
+
+def _item_key(item) -> tuple[str, str]:
+    return (item.name or "", definition_key(item))
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[Column, ...]
+    schema: Optional[str] = None
+    primary_key: Optional[PrimaryKey] = None
+    uniques: tuple[UniqueConstraint, ...] = ()
+    checks: tuple[CheckConstraint, ...] = ()
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    indexes: tuple[Index, ...] = ()
+    comment: Optional[str] = None
+
+    def __post_init__(self):
+        # Columns keep their table order; constraints and indexes have none, so sort them.
+        for attr in ("uniques", "checks", "foreign_keys", "indexes"):
+            object.__setattr__(self, attr, _sorted(getattr(self, attr), _item_key))
+        object.__setattr__(self, "columns", tuple(self.columns))
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.schema or "", self.name)
+
+    @property
+    def fullname(self) -> str:
+        return f"{self.schema}.{self.name}" if self.schema else self.name
+
+    def column(self, name: str) -> Optional[Column]:
+        return next((c for c in self.columns if c.name == name), None)
+
+
+@dataclass(frozen=True)
+class Enum:
+    """A named enum type (PostgreSQL); its values are ordered."""
+
+    name: str
+    values: tuple[str, ...]
+    schema: Optional[str] = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.schema or "", self.name)
+
+    @property
+    def fullname(self) -> str:
+        return f"{self.schema}.{self.name}" if self.schema else self.name
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    tables: tuple[Table, ...] = ()
+    enums: tuple[Enum, ...] = ()
+    dialect: str = field(default="", compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "tables", _sorted(self.tables, lambda t: t.key))
+        object.__setattr__(self, "enums", _sorted(self.enums, lambda e: e.key))
+
+    def table(self, name: str, schema: Optional[str] = None) -> Optional[Table]:
+        return next((t for t in self.tables if t.key == (schema or "", name)), None)
+
+    def to_json(self) -> str:
+        return json.dumps(_encode(self), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Snapshot":
+        return _decode(cls, json.loads(text))
+
+
+# JSON: each dataclass becomes an object of its fields; a "kind" tag is only
+# needed where a field may hold one of several classes, which never happens here.
+
+_NESTED: dict[tuple[type, str], type] = {
+    (Snapshot, "tables"): Table,
+    (Snapshot, "enums"): Enum,
+    (Table, "columns"): Column,
+    (Table, "primary_key"): PrimaryKey,
+    (Table, "uniques"): UniqueConstraint,
+    (Table, "checks"): CheckConstraint,
+    (Table, "foreign_keys"): ForeignKey,
+    (Table, "indexes"): Index,
+    (Index, "elements"): IndexElement,
+    (Column, "identity"): Identity,
+    (Column, "computed"): Computed,
+}
+
+
+def _encode(value: Any) -> Any:
+    if dataclasses.is_dataclass(value):
+        return {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, tuple):
+        return [_encode(v) for v in value]
+    return value
+
+
+def _decode(cls: type, data: dict) -> Any:
+    kwargs = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in data:
+            continue
+        raw = data[f.name]
+        nested = _NESTED.get((cls, f.name))
+        if raw is None:
+            kwargs[f.name] = None
+        elif nested and isinstance(raw, list):
+            kwargs[f.name] = tuple(_decode(nested, r) for r in raw)
+        elif nested:
+            kwargs[f.name] = _decode(nested, raw)
+        elif isinstance(raw, list):
+            kwargs[f.name] = tuple(raw)
+        else:
+            kwargs[f.name] = raw
+    return cls(**kwargs)
