@@ -51,6 +51,10 @@ ORDER BY m.name, f.id, f.seq
 class SqliteDialect(Dialect):
     name = "sqlite"
 
+    def clean_type(self, compiled: str) -> str:
+        # Both spellings name the same SQLAlchemy type and the same NUMERIC affinity.
+        return re.sub(r"^DECIMAL\b", "NUMERIC", compiled)
+
     def parse_type(self, text: str) -> sa.types.TypeEngine:
         return self.sa_dialect._resolve_type_affinity(text)
 

@@ -1,0 +1,673 @@
+"""PostgreSQL: catalog reflection in batches, and the canonical forms of its types and expressions.
+
+PostgreSQL stores expressions re-parsed: it adds casts (`'x'::character varying`), rewrites
+`BETWEEN` and `IN (...)` into comparisons and `= ANY (ARRAY[...])`, and spells `LIKE` as `~~`.
+The expression normalizer brings model text and stored text to the same token string.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import warnings
+from collections import defaultdict
+from typing import Optional, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from .. import snapshot as s
+from .base import Dialect, quote_literal, strip_outer_parens, tokenize
+
+# -- catalog queries: one per kind of object, for every table of every schema in scope ---------
+
+_SCOPE = """
+WITH scope AS (
+    SELECT c.oid, n.nspname, c.relname
+    FROM pg_catalog.pg_class c
+    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY(:schemas)
+)
+"""
+
+TABLES_SQL = _SCOPE + """
+SELECT scope.oid, scope.nspname, scope.relname, d.description
+FROM scope
+LEFT JOIN pg_catalog.pg_description d
+    ON d.objoid = scope.oid AND d.classoid = 'pg_catalog.pg_class'::regclass AND d.objsubid = 0
+"""
+
+# The sequence a column owns: SERIAL makes one ('a'uto dependency), IDENTITY too ('i'nternal).
+COLUMNS_SQL = _SCOPE + """
+SELECT DISTINCT ON (a.attrelid, a.attnum)
+    a.attrelid, a.attname,
+    pg_catalog.format_type(a.atttypid, a.atttypmod) AS type,
+    a.attnotnull, a.attidentity, a.attgenerated,
+    pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) AS default,
+    d.description,
+    seq.seqrelid::regclass::text AS seqname, seq.seqstart, seq.seqincrement
+FROM pg_catalog.pg_attribute a
+LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+LEFT JOIN pg_catalog.pg_description d
+    ON d.objoid = a.attrelid AND d.classoid = 'pg_catalog.pg_class'::regclass
+    AND d.objsubid = a.attnum
+LEFT JOIN pg_catalog.pg_depend dep
+    ON dep.refclassid = 'pg_catalog.pg_class'::regclass AND dep.refobjid = a.attrelid
+    AND dep.refobjsubid = a.attnum AND dep.classid = 'pg_catalog.pg_class'::regclass
+    AND dep.deptype IN ('a', 'i')
+    AND EXISTS (SELECT 1 FROM pg_catalog.pg_sequence q WHERE q.seqrelid = dep.objid)
+LEFT JOIN pg_catalog.pg_sequence seq ON seq.seqrelid = dep.objid
+WHERE a.attrelid IN (SELECT oid FROM scope) AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attrelid, a.attnum
+"""
+
+CONSTRAINTS_SQL = _SCOPE + """
+SELECT
+    con.conrelid, con.conname, con.contype,
+    ARRAY(
+        SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)
+        JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
+        ORDER BY k.ord
+    ) AS columns,
+    ARRAY(
+        SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY AS k(attnum, ord)
+        JOIN pg_catalog.pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum
+        ORDER BY k.ord
+    ) AS ref_columns,
+    rn.nspname AS ref_schema, rc.relname AS ref_table,
+    con.confdeltype, con.confupdtype, con.condeferrable, con.condeferred,
+    pg_catalog.pg_get_expr(con.conbin, con.conrelid, true) AS check_expr
+FROM pg_catalog.pg_constraint con
+LEFT JOIN pg_catalog.pg_class rc ON rc.oid = con.confrelid
+LEFT JOIN pg_catalog.pg_namespace rn ON rn.oid = rc.relnamespace
+WHERE con.conrelid IN (SELECT oid FROM scope) AND con.contype IN ('p', 'u', 'f', 'c')
+"""
+
+# One row per index key; indexes that back a constraint belong to that constraint.
+INDEXES_SQL = _SCOPE + """
+SELECT
+    i.indrelid, ic.relname AS name, i.indisunique,
+    pg_catalog.pg_get_expr(i.indpred, i.indrelid, true) AS predicate,
+    a.attname,
+    CASE WHEN k.attnum = 0
+        THEN pg_catalog.pg_get_indexdef(i.indexrelid, k.ord::int, true) END AS expression,
+    i.indoption[k.ord - 1] AS option
+FROM pg_catalog.pg_index i
+JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+WHERE i.indrelid IN (SELECT oid FROM scope) AND k.ord <= i.indnkeyatts
+    AND NOT EXISTS (
+        SELECT 1 FROM pg_catalog.pg_constraint con
+        WHERE con.conindid = i.indexrelid AND con.conrelid = i.indrelid
+        AND con.contype IN ('p', 'u', 'x')
+    )
+ORDER BY i.indrelid, ic.relname, k.ord
+"""
+
+# Every enum of the database: a column may use one from a schema outside the scope.
+ENUMS_SQL = """
+SELECT n.nspname, t.typname, pg_catalog.pg_type_is_visible(t.oid) AS visible,
+    ARRAY(
+        SELECT e.enumlabel FROM pg_catalog.pg_enum e
+        WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder
+    ) AS labels
+FROM pg_catalog.pg_type t
+JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+WHERE t.typtype = 'e'
+"""
+
+_REFERENTIAL_ACTIONS = {
+    "a": None,  # NO ACTION, the default
+    "r": "RESTRICT",
+    "c": "CASCADE",
+    "n": "SET NULL",
+    "d": "SET DEFAULT",
+}
+
+_INDOPTION_DESC = 1
+_INDOPTION_NULLS_FIRST = 2
+
+
+class PostgresqlDialect(Dialect):
+    name = "postgresql"
+
+    def __init__(self, sa_dialect):
+        super().__init__(sa_dialect)
+        self._named_types = _NamedTypes([])
+
+    # -- types ---------------------------------------------------------------------------
+    def parse_type(self, text: str) -> sa.types.TypeEngine:
+        with warnings.catch_warnings():
+            # An unknown name (a domain, an extension's type) is kept as written below.
+            warnings.simplefilter("ignore", sa.exc.SAWarning)
+            type_ = self.sa_dialect._reflect_type(text, self._named_types, text, None)
+        if isinstance(type_, sa.types.NullType):
+            return _NamedType(text)
+        return type_
+
+    def clean_type(self, compiled: str) -> str:
+        for pattern, replace in _TYPE_ALIASES:
+            compiled = pattern.sub(replace, compiled)
+        return compiled
+
+    # -- defaults and expressions -----------------------------------------------------
+    def normalize_default(self, sql: Optional[str]) -> Optional[str]:
+        if sql is None:
+            return None
+        # 'NULL::character varying' is how PostgreSQL keeps an explicit DEFAULT NULL.
+        tokens = [n for t in _canonical_tokens(strip_outer_parens(sql)) for n in _number_tokens(t)]
+        text = _join(tokens)
+        return None if text in ("", "null") else text
+
+    def normalize_expression(self, sql: str) -> str:
+        return _join(_canonical_tokens(sql))
+
+    # -- symmetric canonical form -----------------------------------------------------
+    def canonical_table(self, table: s.Table) -> s.Table:
+        table = super().canonical_table(table)
+        return dataclasses.replace(
+            table,
+            columns=tuple(_canonical_column(c) for c in table.columns),
+            indexes=tuple(_canonical_index(table.name, i) for i in table.indexes),
+            checks=tuple(
+                dataclasses.replace(c, sqltext=_unqualify(table.name, c.sqltext))
+                for c in table.checks
+            ),
+        )
+
+    def enums_from_tables(self, tables: Sequence[sa.Table]) -> list[s.Enum]:
+        found: dict[tuple, s.Enum] = {}
+        for table in tables:
+            for column in table.columns:
+                enum = self._native_enum(column.type)
+                if enum is not None:
+                    key = (enum.schema, enum.name)
+                    found.setdefault(key, s.Enum(enum.name, tuple(enum.enums), enum.schema))
+        return list(found.values())
+
+    def _native_enum(self, type_: sa.types.TypeEngine) -> Optional[sa.Enum]:
+        if isinstance(type_, sa.types.TypeDecorator):
+            type_ = type_.load_dialect_impl(self.sa_dialect)
+        if isinstance(type_, sa.ARRAY):
+            return self._native_enum(type_.item_type)
+        if isinstance(type_, sa.Enum) and type_.native_enum and type_.name:
+            return type_
+        return None
+
+    def index_where(self, index: sa.Index) -> Optional[sa.sql.ClauseElement]:
+        return index.dialect_options["postgresql"]["where"]
+
+    # -- reflection --------------------------------------------------------------------
+    def reflect(
+        self, conn: Connection, schemas: Sequence[Optional[str]]
+    ) -> tuple[list[s.Table], list[s.Enum]]:
+        default = self.default_schema(conn)
+        names = [name or default for name in schemas]
+        enum_rows = conn.execute(sa.text(ENUMS_SQL)).all()
+        self._named_types = _NamedTypes(enum_rows)
+        enums = [
+            s.Enum(r.typname, tuple(r.labels), None if r.nspname == default else r.nspname)
+            for r in enum_rows
+            if r.nspname in names
+        ]
+        reader = _CatalogReader(self, default)
+        params = {"schemas": names}
+        tables = reader.tables(
+            conn.execute(sa.text(TABLES_SQL), params).all(),
+            _by_table(conn.execute(sa.text(COLUMNS_SQL), params)),
+            _by_table(conn.execute(sa.text(CONSTRAINTS_SQL), params)),
+            _by_table(conn.execute(sa.text(INDEXES_SQL), params)),
+        )
+        return tables, enums
+
+
+def _by_table(result) -> dict[int, list]:
+    """Rows grouped by the table oid in their first column."""
+    groups: dict[int, list] = defaultdict(list)
+    for row in result:
+        groups[row[0]].append(row)
+    return groups
+
+
+class _CatalogReader:
+    """Turns catalog rows into snapshot Tables (no SQL here)."""
+
+    def __init__(self, dialect: PostgresqlDialect, default_schema: str):
+        self.dialect = dialect
+        self.default_schema = default_schema
+        self._types: dict[str, str] = {}
+
+    def schema(self, name: Optional[str]) -> Optional[str]:
+        return None if name == self.default_schema else name
+
+    def type_string(self, text: str) -> str:
+        # Thousands of columns share a handful of types: parse each name once.
+        if text not in self._types:
+            self._types[text] = self.dialect.canonical_type(text)
+        return self._types[text]
+
+    def tables(self, table_rows, columns, constraints, indexes) -> list[s.Table]:
+        return [
+            self.table(row, columns[row.oid], constraints[row.oid], indexes[row.oid])
+            for row in table_rows
+        ]
+
+    def table(self, row, column_rows, constraint_rows, index_rows) -> s.Table:
+        kinds = defaultdict(list)
+        for con in constraint_rows:
+            kinds[con.contype].append(con)
+        pk = kinds["p"][0] if kinds["p"] else None
+        return s.Table(
+            name=row.relname,
+            schema=self.schema(row.nspname),
+            columns=tuple(self.column(c) for c in column_rows),
+            primary_key=s.PrimaryKey(pk.conname, tuple(pk.columns)) if pk else None,
+            uniques=tuple(s.UniqueConstraint(c.conname, tuple(c.columns)) for c in kinds["u"]),
+            checks=tuple(
+                s.CheckConstraint(c.conname, self.dialect.normalize_expression(c.check_expr))
+                for c in kinds["c"]
+            ),
+            foreign_keys=tuple(self.foreign_key(c) for c in kinds["f"]),
+            indexes=self.indexes(index_rows),
+            comment=row.description,
+        )
+
+    def column(self, row) -> s.Column:
+        default, computed, identity, autoincrement = row.default, None, None, False
+        if row.attgenerated:
+            computed = s.Computed(
+                self.dialect.normalize_expression(default), persisted=row.attgenerated == "s"
+            )
+            default = None
+        if row.attidentity:
+            identity = s.Identity(
+                always=row.attidentity == "a", start=row.seqstart, increment=row.seqincrement
+            )
+        elif row.seqname and default == f"nextval({quote_literal(row.seqname)}::regclass)":
+            # SERIAL: the default draws from a sequence that the column itself owns.
+            autoincrement, default = True, None
+        return s.Column(
+            name=row.attname,
+            type=self.type_string(row.type),
+            nullable=not row.attnotnull,
+            default=self.dialect.normalize_default(default),
+            autoincrement=autoincrement,
+            identity=identity,
+            computed=computed,
+            comment=row.description,
+        )
+
+    def foreign_key(self, row) -> s.ForeignKey:
+        return s.ForeignKey(
+            name=row.conname,
+            columns=tuple(row.columns),
+            ref_table=row.ref_table,
+            ref_columns=tuple(row.ref_columns),
+            ref_schema=self.schema(row.ref_schema),
+            ondelete=_REFERENTIAL_ACTIONS[row.confdeltype],
+            onupdate=_REFERENTIAL_ACTIONS[row.confupdtype],
+            deferrable=row.condeferrable,
+            initially="DEFERRED" if row.condeferred else "IMMEDIATE",
+        )
+
+    def indexes(self, rows) -> tuple[s.Index, ...]:
+        keys = defaultdict(list)
+        for row in rows:
+            keys[row.name].append(row)
+        return tuple(self.index(name, key_rows) for name, key_rows in keys.items())
+
+    def index(self, name: str, rows) -> s.Index:
+        first = rows[0]
+        where = first.predicate
+        return s.Index(
+            name=name,
+            elements=tuple(self.index_element(r) for r in rows),
+            unique=first.indisunique,
+            where=None if where is None else self.dialect.normalize_expression(where),
+        )
+
+    def index_element(self, row) -> s.IndexElement:
+        descending = bool(row.option & _INDOPTION_DESC)
+        nulls = "first" if row.option & _INDOPTION_NULLS_FIRST else "last"
+        if row.expression is None:
+            return s.IndexElement(row.attname, descending=descending, nulls=nulls)
+        text = self.dialect.normalize_expression(row.expression)
+        return s.IndexElement(text, expression=True, descending=descending, nulls=nulls)
+
+
+# -- types -------------------------------------------------------------------------------------
+
+
+class _NamedTypes:
+    """What SQLAlchemy's PG `_reflect_type` asks about user-defined types, from our enum rows."""
+
+    def __init__(self, enum_rows):
+        self.domains: dict = {}
+        self.enums = {
+            (r.typname,) if r.visible else (r.nspname, r.typname): {
+                "name": r.typname,
+                "schema": r.nspname,
+                "visible": r.visible,
+                "labels": list(r.labels),
+            }
+            for r in enum_rows
+        }
+
+
+class _NamedType(sa.types.UserDefinedType):
+    """A type SQLAlchemy does not know (a domain, an extension's type), kept by its name."""
+
+    cache_ok = True
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def get_col_spec(self, **kw) -> str:
+        return self.name
+
+
+# Spellings PostgreSQL folds into one stored type.
+_TYPE_ALIASES = [
+    (re.compile(r"^FLOAT$"), "DOUBLE PRECISION"),
+    (re.compile(r"^FLOAT\(([1-9]|1\d|2[0-4])\)"), "REAL"),
+    (re.compile(r"^FLOAT\(\d+\)"), "DOUBLE PRECISION"),
+    (re.compile(r"^DOUBLE$"), "DOUBLE PRECISION"),
+    (re.compile(r"^DECIMAL\b"), "NUMERIC"),
+    (re.compile(r"^NUMERIC\((\d+)\)"), r"NUMERIC(\1, 0)"),
+    (re.compile(r"^N?CHAR(?=$|\[|\s)"), "CHAR(1)"),
+    (re.compile(r"^NCHAR\b"), "CHAR"),
+    # Arrays keep no dimension count: INTEGER[][] is stored as integer[].
+    (re.compile(r"(\[\])+"), "[]"),
+]
+
+
+# -- expressions -------------------------------------------------------------------------------
+
+_NUMERIC_TYPES = frozenset(
+    "smallint integer bigint int int2 int4 int8 numeric decimal real double float4 float8".split()
+)
+# Words that continue a type name after its first word ("character varying", ...).
+_TYPE_TAILS = (("varying",), ("precision",), ("with", "time", "zone"), ("without", "time", "zone"))
+_LIKE_OPERATORS = {
+    "~~": ["like"],
+    "!~~": ["not", "like"],
+    "~~*": ["ilike"],
+    "!~~*": ["not", "ilike"],
+}
+_NUMBER = re.compile(r"[-+]?\d+(\.\d+)?([eE][-+]?\d+)?")
+_ARITHMETIC = frozenset({"+", "-", "*", "/", "%", "||"})
+_KEYWORDS = frozenset(
+    "and or not in is between like ilike any all array case when then else end select".split()
+)
+
+
+def _canonical_tokens(sql: str) -> list[str]:
+    tokens = _like_operators(tokenize(sql))
+    tokens = _strip_casts(tokens)
+    tokens = _now_as_current_timestamp(tokens)
+    tokens = _rewrite_between(tokens)
+    return _rewrite_in(tokens)
+
+
+def _join(tokens: list[str]) -> str:
+    return " ".join(t for t in tokens if t not in ("(", ")"))
+
+
+def _number_tokens(token: str) -> list[str]:
+    """"'-1'" -> ["-", "1"]: a quoted number as the tokens of the bare number; others unchanged."""
+    if token.startswith("'") and _NUMBER.fullmatch(token[1:-1]):
+        return tokenize(token[1:-1])
+    return [token]
+
+
+def _like_operators(tokens: list[str]) -> list[str]:
+    """PostgreSQL shows LIKE / ILIKE as ~~ / ~~*; the tokenizer splits those into characters."""
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        j = i
+        while j < len(tokens) and tokens[j] in ("!", "~", "*") and (j > i or tokens[j] != "*"):
+            j += 1
+        operator = "".join(tokens[i:j])
+        if operator in _LIKE_OPERATORS:
+            out += _LIKE_OPERATORS[operator]
+            i = j
+        else:
+            out.append(tokens[i])
+            i += 1
+    return out
+
+
+def _strip_casts(tokens: list[str]) -> list[str]:
+    """Drops `::type` and `CAST(x AS type)`: PostgreSQL adds casts the models never wrote.
+
+    A quoted number cast to a numeric type ('-1'::integer) becomes the bare number.
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if tok == "::" and i + 1 < len(tokens):
+            end = _type_end(tokens, i + 1)
+            if tokens[i + 1] in _NUMERIC_TYPES and out:
+                out[-1:] = _number_tokens(out[-1])
+            i = end
+        elif tok == "cast" and tokens[i + 1 : i + 2] == ["("]:
+            close = _closing(tokens, i + 1)
+            inner = tokens[i + 2 : close]
+            as_at = _top_level(inner, "as")
+            expr = inner[: as_at[-1]] if as_at else inner
+            out += ["(", *_strip_casts(expr), ")"]
+            i = close + 1
+        else:
+            out.append(tok)
+            i += 1
+    return out
+
+
+def _type_end(tokens: list[str], i: int) -> int:
+    """Index just past the type name that starts at tokens[i]."""
+    i += 1
+    while tokens[i : i + 1] == ["."]:  # schema-qualified
+        i += 2
+    while i < len(tokens):
+        if tokens[i] == "(":
+            i = _closing(tokens, i) + 1
+        elif tokens[i : i + 2] == ["[", "]"]:
+            i += 2
+        else:
+            tail = next((t for t in _TYPE_TAILS if tuple(tokens[i : i + len(t)]) == t), None)
+            if tail is None:
+                break
+            i += len(tail)
+    return i
+
+
+def _now_as_current_timestamp(tokens: list[str]) -> list[str]:
+    out: list[str] = []
+    for tok in tokens:
+        out.append(tok)
+        if out[-3:] == ["now", "(", ")"]:
+            out[-3:] = ["current_timestamp"]
+    return out
+
+
+def _rewrite_between(tokens: list[str]) -> list[str]:
+    """`x BETWEEN a AND b` -> `x >= a AND x <= b`, the way PostgreSQL stores it (NOT: `<`, `OR`, `>`)."""
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        parsed = _between_bounds(tokens, i) if tokens[i] == "between" else None
+        if parsed is None:
+            out.append(tokens[i])
+            i += 1
+            continue
+        low, high, i = parsed
+        negate = out[-1:] == ["not"]
+        if negate:
+            out.pop()
+        start = _operand_start(out)
+        operand = out[start:]
+        del out[start:]
+        lo, join, hi = ("<", "or", ">") if negate else (">=", "and", "<=")
+        out += ["(", *operand, lo, *low, join, *operand, hi, *high, ")"]
+    return out
+
+
+def _between_bounds(tokens: list[str], i: int) -> Optional[tuple[list[str], list[str], int]]:
+    """(low, high, index after high) for the BETWEEN at tokens[i], or None if it does not parse."""
+    low_end = _operand_end(tokens, i + 1)
+    if low_end is None or tokens[low_end : low_end + 1] != ["and"]:
+        return None
+    high_end = _operand_end(tokens, low_end + 1)
+    if high_end is None:
+        return None
+    return tokens[i + 1 : low_end], tokens[low_end + 1 : high_end], high_end
+
+
+def _rewrite_in(tokens: list[str]) -> list[str]:
+    """`x IN (a, b)` -> `x = ANY (ARRAY[a, b])` and `x IN (a)` -> `x = a`, as PostgreSQL stores them."""
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        is_list = tokens[i + 1 : i + 2] == ["("] and tokens[i + 2 : i + 3] != ["select"]
+        if tok != "in" or not is_list:
+            out.append(tok)
+            i += 1
+            continue
+        negate = out[-1:] == ["not"]
+        if negate:
+            out.pop()
+        close = _closing(tokens, i + 1)
+        items = tokens[i + 2 : close]
+        op = "<>" if negate else "="
+        if _top_level(items, ","):
+            out += [op, "all" if negate else "any", "(", "array", "[", *items, "]", ")"]
+        else:
+            out += [op, "(", *items, ")"]
+        i = close + 1
+    return out
+
+
+# -- token helpers -----------------------------------------------------------------------------
+
+
+def _closing(tokens: list[str], i: int) -> int:
+    """Index of the ')' matching the '(' at tokens[i] (the last index if unbalanced)."""
+    depth = 0
+    for j in range(i, len(tokens)):
+        depth += {"(": 1, ")": -1}.get(tokens[j], 0)
+        if depth == 0:
+            return j
+    return len(tokens) - 1
+
+
+def _opening(tokens: list[str], i: int) -> int:
+    """Index of the '(' matching the ')' at tokens[i]."""
+    depth = 0
+    for j in range(i, -1, -1):
+        depth += {")": 1, "(": -1}.get(tokens[j], 0)
+        if depth == 0:
+            return j
+    return 0
+
+
+def _top_level(tokens: list[str], word: str) -> list[int]:
+    """Positions of `word` outside any parentheses."""
+    depth, found = 0, []
+    for j, tok in enumerate(tokens):
+        depth += {"(": 1, ")": -1}.get(tok, 0)
+        if depth == 0 and tok == word:
+            found.append(j)
+    return found
+
+
+def _is_name(token: str) -> bool:
+    return (token[:1].isalpha() or token[:1] == "_") and token not in _KEYWORDS
+
+
+def _primary_start(tokens: list[str], end: int) -> int:
+    """Start of the operand (name, literal, call or parenthesized group) ending at tokens[end]."""
+    i = end
+    if tokens[i] == ")":
+        i = _opening(tokens, i)
+        if i > 0 and _is_name(tokens[i - 1]):
+            i -= 1
+    while i >= 2 and tokens[i - 1] == ".":
+        i -= 2
+    return i
+
+
+def _operand_start(tokens: list[str]) -> int:
+    """Start of the arithmetic expression at the end of `tokens` (what BETWEEN applies to)."""
+    i = _primary_start(tokens, len(tokens) - 1)
+    while i >= 2 and tokens[i - 1] in _ARITHMETIC:
+        i = _primary_start(tokens, i - 2)
+    return i
+
+
+def _operand_end(tokens: list[str], i: int) -> Optional[int]:
+    """Index just past the (signed) operand that starts at tokens[i], or None."""
+    if tokens[i : i + 1] in (["-"], ["+"]):
+        i += 1
+    if i >= len(tokens):
+        return None
+    if _is_name(tokens[i]) and tokens[i + 1 : i + 2] == ["("]:
+        i += 1
+    if tokens[i] == "(":
+        return _closing(tokens, i) + 1
+    i += 1
+    while tokens[i : i + 1] == ["."]:
+        i += 2
+    return i
+
+
+# -- symmetric canonical forms -----------------------------------------------------------------
+
+
+def _canonical_column(col: s.Column) -> s.Column:
+    changes: dict = {}
+    if col.identity is not None:
+        changes["identity"] = _canonical_identity(col.identity)
+    if col.computed is not None and col.computed.persisted is None:
+        # Without a persisted flag SQLAlchemy emits STORED, the only kind before PostgreSQL 18.
+        changes["computed"] = dataclasses.replace(col.computed, persisted=True)
+    if col.autoincrement and (col.default is not None or col.identity is not None):
+        # SQLAlchemy emits SERIAL only for a column without a server default or identity.
+        changes["autoincrement"] = False
+    return dataclasses.replace(col, **changes) if changes else col
+
+
+def _canonical_identity(identity: s.Identity) -> s.Identity:
+    """Start and increment that PostgreSQL would pick anyway become None, as SQLAlchemy leaves them."""
+    increment = identity.increment or 1
+    default_start = 1 if increment > 0 else -1
+    return dataclasses.replace(
+        identity,
+        start=None if identity.start in (None, default_start) else identity.start,
+        increment=None if increment == 1 else increment,
+    )
+
+
+def _canonical_index(table_name: str, index: s.Index) -> s.Index:
+    return dataclasses.replace(
+        index,
+        elements=tuple(_canonical_element(table_name, e) for e in index.elements),
+        where=None if index.where is None else _unqualify(table_name, index.where),
+    )
+
+
+def _canonical_element(table_name: str, element: s.IndexElement) -> s.IndexElement:
+    """NULLS LAST for ASC and NULLS FIRST for DESC are the default: no need to say so."""
+    default_nulls = "first" if element.descending else "last"
+    nulls = None if element.nulls == default_nulls else element.nulls
+    text = _unqualify(table_name, element.text) if element.expression else element.text
+    return dataclasses.replace(element, nulls=nulls, text=text)
+
+
+def _unqualify(table_name: str, text: str) -> str:
+    """'account . name' -> 'name': PostgreSQL never qualifies a table's own columns."""
+    prefix = f"{table_name.lower()} . "
+    return re.sub(rf"(?<![\w.'\"]){re.escape(prefix)}", "", text)

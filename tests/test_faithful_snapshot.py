@@ -1,0 +1,23 @@
+"""Invariant 1: a database made by create_all(M) shows no difference from M."""
+
+import pytest
+
+from conftest import DIALECTS
+from models import fixture_dialects, fixture_metadata, fixture_names
+from schemadiff import compare
+
+CASES = [
+    pytest.param(dialect, name, id=f"{name}-{dialect}")
+    for name in fixture_names()
+    for dialect in DIALECTS
+    if dialect in fixture_dialects(name)
+]
+
+
+@pytest.mark.parametrize("db,fixture", CASES, indirect=["db"])
+def test_fixture_set_has_no_false_differences(db, fixture):
+    metadata = fixture_metadata(fixture)
+    db.create_all(metadata)
+    database, models = db.snapshots(metadata)
+    assert compare(database, models) == []
+    assert [t.key for t in database.tables] == [t.key for t in models.tables]
