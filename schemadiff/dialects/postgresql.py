@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from .. import snapshot as s
-from .base import Dialect, quote_literal, strip_outer_parens, tokenize
+from .base import Dialect, quote_literal, strip_outer_parens
 
 # -- catalog queries: one per kind of object, for every table of every schema in scope ---------
 
@@ -384,6 +384,20 @@ _TYPE_ALIASES = [
 
 # -- expressions -------------------------------------------------------------------------------
 
+# As base.tokenize, but `[...]` is array syntax here, not a quoted identifier.
+_TOKEN = re.compile(
+    r"""
+      (?P<string>'(?:[^']|'')*')
+    | (?P<quoted>"(?:[^"]|"")*")
+    | (?P<number>\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)
+    | (?P<word>[A-Za-z_][A-Za-z0-9_$]*)
+    | (?P<op><=|>=|<>|!=|\|\||::|[-+*/%=<>(),.;\[\]:])
+    | (?P<space>\s+)
+    | (?P<other>.)
+    """,
+    re.VERBOSE,
+)
+
 _NUMERIC_TYPES = frozenset(
     "smallint integer bigint int int2 int4 int8 numeric decimal real double float4 float8".split()
 )
@@ -400,6 +414,29 @@ _ARITHMETIC = frozenset({"+", "-", "*", "/", "%", "||"})
 _KEYWORDS = frozenset(
     "and or not in is between like ilike any all array case when then else end select".split()
 )
+
+
+def tokenize(sql: str) -> list[str]:
+    """SQL text as tokens: identifiers unquoted and lower-cased, literals kept as written.
+
+    `%%` becomes `%`: SQLAlchemy doubles percent signs in text it compiles for psycopg,
+    while the database stores them single.
+    """
+    tokens: list[str] = []
+    for m in _TOKEN.finditer(sql):
+        kind, text = m.lastgroup, m.group()
+        if kind == "space" or (text == "%" and tokens[-1:] == ["%"]):
+            continue
+        if kind == "quoted":
+            text = text[1:-1].lower()
+        elif kind == "word":
+            text = text.lower()
+        elif kind == "string":
+            text = text.replace("%%", "%")
+        elif text == "!=":
+            text = "<>"
+        tokens.append(text)
+    return tokens
 
 
 def _canonical_tokens(sql: str) -> list[str]:
@@ -668,6 +705,10 @@ def _canonical_element(table_name: str, element: s.IndexElement) -> s.IndexEleme
 
 
 def _unqualify(table_name: str, text: str) -> str:
-    """'account . name' -> 'name': PostgreSQL never qualifies a table's own columns."""
-    prefix = f"{table_name.lower()} . "
-    return re.sub(rf"(?<![\w.'\"]){re.escape(prefix)}", "", text)
+    """'account . name' (or 'schema . account . name') -> 'name' in normalized text.
+
+    SQLAlchemy compiles model expressions with table-qualified columns; PostgreSQL stores
+    a table's own columns bare.
+    """
+    prefix = rf"(?<!\. )(?<!\S)(?:[\w$]+ \. )?{re.escape(table_name.lower())} \. "
+    return re.sub(prefix, "", text)

@@ -1,0 +1,114 @@
+"""Hypothesis strategies for random schemas that all three databases can hold.
+
+A schema is drawn as plain data (TableSpec / ColumnSpec) and built into a fresh MetaData on
+demand, so that shrinking works and every test gets its own objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import sqlalchemy as sa
+from hypothesis import strategies as st
+
+# name -> (type factory, indexable, default factories)
+TYPES: dict[str, tuple[Callable[[], sa.types.TypeEngine], bool, tuple]] = {
+    "integer": (sa.Integer, True, (lambda: sa.text("0"), lambda: sa.text("42"))),
+    "bigint": (sa.BigInteger, True, (lambda: sa.text("7"),)),
+    "smallint": (sa.SmallInteger, True, (lambda: sa.text("1"),)),
+    "string": (lambda: sa.String(40), True, (lambda: "abc", lambda: "it's")),
+    "string_long": (lambda: sa.String(200), False, (lambda: "",)),
+    "unicode": (lambda: sa.Unicode(30), True, (lambda: "x",)),
+    "text": (sa.Text, False, ()),
+    "boolean": (sa.Boolean, True, (sa.true, sa.false)),
+    "date": (sa.Date, True, ()),
+    "datetime": (sa.DateTime, True, (sa.func.now, lambda: sa.text("CURRENT_TIMESTAMP"))),
+    "time": (sa.Time, True, ()),
+    "numeric": (lambda: sa.Numeric(10, 2), True, (lambda: sa.text("1.50"), lambda: sa.text("0"))),
+    "float": (sa.Float, True, (lambda: sa.text("2.5"),)),
+    "binary": (sa.LargeBinary, False, ()),
+    "enum": (lambda: sa.Enum("red", "green", "blue", name="color"), True, (lambda: "red",)),
+    "uuid": (sa.Uuid, True, ()),
+}
+
+# Identifiers include reserved words and mixed case: quoting must hold everywhere.
+COLUMN_NAMES = ["amount", "label", "created", "flag", "order", "select", "Mixed", "note", "value_2", "kind", "user"]
+TABLE_NAMES = ["alpha", "beta", "Gamma", "group", "delta_items"]
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    name: str
+    type: str
+    nullable: bool
+    default: Optional[int]  # index into the type's default factories
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    columns: tuple[ColumnSpec, ...]
+    indexes: tuple[tuple[tuple[str, ...], bool], ...]  # (columns, unique)
+    uniques: tuple[tuple[str, ...], ...]
+    checks: tuple[str, ...]  # column names that get a check
+    parent: Optional[str]  # table whose id this one references
+    ondelete: Optional[str]
+
+
+@st.composite
+def column_specs(draw) -> tuple[ColumnSpec, ...]:
+    names = draw(st.lists(st.sampled_from(COLUMN_NAMES), min_size=1, max_size=6, unique_by=str.lower))
+    result = []
+    for name in names:
+        type_name = draw(st.sampled_from(sorted(TYPES)))
+        defaults = TYPES[type_name][2]
+        default = draw(st.none() | st.integers(0, len(defaults) - 1)) if defaults else None
+        result.append(ColumnSpec(name, type_name, draw(st.booleans()), default))
+    return tuple(result)
+
+
+def _indexable(columns) -> list[str]:
+    return [c.name for c in columns if TYPES[c.type][1]]
+
+
+@st.composite
+def table_specs(draw, name: str, earlier: tuple[str, ...]) -> TableSpec:
+    columns = draw(column_specs())
+    indexable = _indexable(columns)
+    keys = st.lists(st.sampled_from(indexable), min_size=1, max_size=3, unique=True).map(tuple) if indexable else st.nothing()
+    indexes = draw(st.lists(st.tuples(keys, st.booleans()), max_size=2, unique_by=lambda i: i[0])) if indexable else []
+    uniques = draw(st.lists(keys, max_size=1)) if indexable else []
+    numeric = [c.name for c in columns if c.type in ("integer", "bigint", "smallint", "numeric")]
+    checks = draw(st.lists(st.sampled_from(numeric), max_size=2, unique=True)) if numeric else []
+    parent = draw(st.none() | st.sampled_from(earlier)) if earlier else None
+    ondelete = draw(st.sampled_from([None, "CASCADE", "SET NULL"])) if parent else None
+    uniques = [u for u in uniques if u not in {i for i, _ in indexes}]
+    return TableSpec(name, columns, tuple(indexes), tuple(uniques), tuple(checks), parent, ondelete)
+
+
+@st.composite
+def schema_specs(draw) -> tuple[TableSpec, ...]:
+    names = draw(st.lists(st.sampled_from(TABLE_NAMES), min_size=1, max_size=3, unique=True))
+    tables = []
+    for i, name in enumerate(names):
+        tables.append(draw(table_specs(name, tuple(names[:i]))))
+    return tuple(tables)
+
+
+def build(spec: tuple[TableSpec, ...]) -> sa.MetaData:
+    metadata = sa.MetaData()
+    for table in spec:
+        items: list = [sa.Column("id", sa.Integer, primary_key=True)]
+        for c in table.columns:
+            factory, _, defaults = TYPES[c.type]
+            default = None if c.default is None else defaults[c.default]()
+            items.append(sa.Column(c.name, factory(), nullable=c.nullable, server_default=default))
+        if table.parent:
+            items.append(sa.Column("parent_id", sa.Integer, sa.ForeignKey(f"{table.parent}.id", ondelete=table.ondelete)))
+        for n, (cols, unique) in enumerate(table.indexes):
+            items.append(sa.Index(f"ix_{table.name.lower()}_{n}", *cols, unique=unique))
+        items += [sa.UniqueConstraint(*cols) for cols in table.uniques]
+        items += [sa.CheckConstraint(sa.column(c) >= 0) for c in table.checks]
+        sa.Table(table.name, metadata, *items)
+    return metadata
