@@ -92,9 +92,21 @@ def _enum_values(e: s.Enum) -> str:
     return "(" + ", ".join(repr(v) for v in e.values) + ")"
 
 
+def _table(sign: str, op) -> str:
+    t = op.table
+    counts = [
+        (len(t.indexes), "index", "indexes"),
+        (len(t.uniques), "unique", "uniques"),
+        (len(t.checks), "check", "checks"),
+        (len(t.foreign_keys), "foreign key", "foreign keys"),
+    ]
+    extras = ", ".join(f"{n} {one if n == 1 else many}" for n, one, many in counts if n)
+    return f"{sign} table {op.target} {_cols(c.name for c in t.columns)}" + (f" with {extras}" if extras else "")
+
+
 _DESCRIBE = {
-    o.CreateTable: lambda op: f"+ table {op.target} " + _cols(c.name for c in op.table.columns),
-    o.DropTable: lambda op: f"- table {op.target} " + _cols(c.name for c in op.table.columns),
+    o.CreateTable: lambda op: _table("+", op),
+    o.DropTable: lambda op: _table("-", op),
     o.RenameTable: lambda op: f"~ table {op.target} renamed to {op.new_name}",
     o.SetTableComment: lambda op: f"~ comment on table {op.target}: {op.existing_comment!r} -> {op.comment!r}",
     o.AddColumn: lambda op: f"+ column {op.target}.{_column(op.column)}",
@@ -119,12 +131,18 @@ def _grouped(ops: list[o.Op]):
     return groupby(sorted(ops, key=_group), key=_group)
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' * (n != 1)}"
+
+
 def summary(ops: list[o.Op]) -> str:
-    count = len(ops)
+    groups = {_group(op) for op in ops}
+    tables = sum(g.startswith("table ") for g in groups)
+    places = [_plural(tables, "table")] if tables else []
+    places += [_plural(len(groups) - tables, "enum")] if len(groups) > tables else []
     danger = sum(len(hazards(op)) for op in ops)
-    tables = len({_group(op) for op in ops})
-    text = f"{count} change{'s' * (count != 1)} in {tables} object{'s' * (tables != 1)}"
-    return text + (f", {danger} hazard{'s' * (danger != 1)}" if danger else "")
+    text = f"{_plural(len(ops), 'change')} in {' and '.join(places)}"
+    return text + (f", {_plural(danger, 'hazard')}" if danger else "")
 
 
 def as_text(ops: list[o.Op]) -> str:

@@ -411,6 +411,7 @@ _LIKE_OPERATORS = {
 }
 _NUMBER = re.compile(r"[-+]?\d+(\.\d+)?([eE][-+]?\d+)?")
 _ARITHMETIC = frozenset({"+", "-", "*", "/", "%", "||"})
+_COLUMN_KEY = re.compile(r"([a-z_][\w$]*)(?: (asc|desc))?(?: nulls (first|last))?")
 _KEYWORDS = frozenset(
     "and or not in is between like ilike any all array case when then else end select".split()
 )
@@ -697,11 +698,25 @@ def _canonical_index(table_name: str, index: s.Index) -> s.Index:
 
 
 def _canonical_element(table_name: str, element: s.IndexElement) -> s.IndexElement:
-    """NULLS LAST for ASC and NULLS FIRST for DESC are the default: no need to say so."""
+    if element.expression:
+        element = _column_key(dataclasses.replace(element, text=_unqualify(table_name, element.text)))
+    # NULLS LAST for ASC and NULLS FIRST for DESC are the default: no need to say so.
     default_nulls = "first" if element.descending else "last"
     nulls = None if element.nulls == default_nulls else element.nulls
-    text = _unqualify(table_name, element.text) if element.expression else element.text
-    return dataclasses.replace(element, nulls=nulls, text=text)
+    return dataclasses.replace(element, nulls=nulls)
+
+
+def _column_key(element: s.IndexElement) -> s.IndexElement:
+    """A textual key such as text("name DESC NULLS LAST") is a plain column key to PostgreSQL."""
+    match = _COLUMN_KEY.fullmatch(element.text)
+    if match is None:
+        return element
+    name, order, nulls = match.groups()
+    return s.IndexElement(
+        name,
+        descending=element.descending or order == "desc",
+        nulls=nulls or element.nulls,
+    )
 
 
 def _unqualify(table_name: str, text: str) -> str:
