@@ -14,7 +14,8 @@ from typing import Any, Optional, Union
 
 
 def _sorted(items, key):
-    return tuple(sorted(items, key=key))
+    items = tuple(items)
+    return items if len(items) < 2 else tuple(sorted(items, key=key))
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ def definition_key(item) -> str:
 
 
 def _item_key(item) -> tuple[str, str]:
-    return (item.name or "", definition_key(item))
+    return (item.name or "", repr(item))
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ database does differently lives in its own module, never in compare or render.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from typing import Optional, Sequence
 
@@ -73,6 +74,22 @@ def _closes_at_end(text: str) -> bool:
     return depth == 0
 
 
+def replace_changed(item, changes: dict):
+    """dataclasses.replace, skipped when nothing would change (replace is slow on big schemas)."""
+    changes = {k: v for k, v in changes.items() if getattr(item, k) != v}
+    return dataclasses.replace(item, **changes) if changes else item
+
+
+def _type_key(type_: sa.types.TypeEngine):
+    """A hashable key for a type's settings, or None when some setting is unhashable."""
+    try:
+        key = (type(type_), tuple(sorted(vars(type_).items())))
+        hash(key)
+        return key
+    except TypeError:
+        return None
+
+
 def quote_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
@@ -89,10 +106,24 @@ class Dialect:
     def __init__(self, sa_dialect: SADialect):
         self.sa_dialect = sa_dialect
         self.preparer = sa_dialect.identifier_preparer
+        # Schemas repeat the same few types thousands of times; compiling each once is enough.
+        self._type_strings: dict = {}
+        self._canonical_types: dict[str, str] = {}
+        # The same defaults and expressions recur across tables; normalize each text once.
+        self.normalize_default = functools.lru_cache(maxsize=None)(self.normalize_default)
+        self.normalize_expression = functools.lru_cache(maxsize=None)(self.normalize_expression)
 
     # -- types ---------------------------------------------------------------------------
     def type_string(self, type_: sa.types.TypeEngine) -> str:
         """Canonical text of a SQLAlchemy type, as this database would store it."""
+        key = _type_key(type_)
+        if key is None:
+            return self._compile_type(type_)
+        if key not in self._type_strings:
+            self._type_strings[key] = self._compile_type(type_)
+        return self._type_strings[key]
+
+    def _compile_type(self, type_: sa.types.TypeEngine) -> str:
         compiled = self.sa_dialect.type_compiler_instance.process(type_)
         return self.clean_type(" ".join(compiled.split()).upper())
 
@@ -105,7 +136,9 @@ class Dialect:
         raise NotImplementedError
 
     def canonical_type(self, text: str) -> str:
-        return self.type_string(self.parse_type(text))
+        if text not in self._canonical_types:
+            self._canonical_types[text] = self.type_string(self.parse_type(text))
+        return self._canonical_types[text]
 
     # -- defaults and expressions -----------------------------------------------------
     def normalize_default(self, sql: Optional[str]) -> Optional[str]:
@@ -134,23 +167,27 @@ class Dialect:
     # -- symmetric canonical form -----------------------------------------------------
     def canonical_table(self, table: Table) -> Table:
         """Applied to model and reflected tables alike: folds what this database cannot tell apart."""
-        changes = {}
+        changes: dict = {}
         if not self.sa_dialect.supports_comments:
             changes["comment"] = None
-            changes["columns"] = tuple(dataclasses.replace(c, comment=None) for c in table.columns)
-        if not self.keeps_primary_key_names and table.primary_key is not None:
+            changes["columns"] = tuple(
+                dataclasses.replace(c, comment=None) if c.comment else c for c in table.columns
+            )
+        if not self.keeps_primary_key_names and table.primary_key and table.primary_key.name:
             changes["primary_key"] = dataclasses.replace(table.primary_key, name=None)
-        changes["foreign_keys"] = tuple(self.canonical_foreign_key(fk) for fk in table.foreign_keys)
-        return dataclasses.replace(table, **changes)
+        fks = tuple(self.canonical_foreign_key(fk) for fk in table.foreign_keys)
+        if fks != table.foreign_keys:
+            changes["foreign_keys"] = fks
+        return replace_changed(table, changes)
 
     def canonical_foreign_key(self, fk: ForeignKey) -> ForeignKey:
-        return dataclasses.replace(
-            fk,
+        changes = dict(
             ondelete=self.referential_action(fk.ondelete),
             onupdate=self.referential_action(fk.onupdate),
             deferrable=fk.deferrable or None,
             initially=(fk.initially or "IMMEDIATE").upper() if fk.deferrable else None,
         )
+        return replace_changed(fk, changes)
 
     def enums_from_tables(self, tables: Sequence[sa.Table]) -> list[Enum]:
         """Named enum types the models need as separate schema objects (PostgreSQL only)."""

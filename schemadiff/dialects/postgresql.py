@@ -8,6 +8,7 @@ The expression normalizer brings model text and stored text to the same token st
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import warnings
 from collections import defaultdict
@@ -153,28 +154,37 @@ class PostgresqlDialect(Dialect):
 
     # -- defaults and expressions -----------------------------------------------------
     def normalize_default(self, sql: Optional[str]) -> Optional[str]:
-        if sql is None:
-            return None
-        # 'NULL::character varying' is how PostgreSQL keeps an explicit DEFAULT NULL.
-        tokens = [n for t in _canonical_tokens(strip_outer_parens(sql)) for n in _number_tokens(t)]
-        text = _join(tokens)
-        return None if text in ("", "null") else text
+        return None if sql is None else _normalize_default(sql)
 
     def normalize_expression(self, sql: str) -> str:
-        return _join(_canonical_tokens(sql))
+        return _normalize_expression(sql)
 
     # -- symmetric canonical form -----------------------------------------------------
     def canonical_table(self, table: s.Table) -> s.Table:
-        table = super().canonical_table(table)
-        return dataclasses.replace(
-            table,
-            columns=tuple(_canonical_column(c) for c in table.columns),
-            indexes=tuple(_canonical_index(table.name, i) for i in table.indexes),
-            checks=tuple(
-                dataclasses.replace(c, sqltext=_unqualify(table.name, c.sqltext))
-                for c in table.checks
-            ),
-        )
+        folded = {
+            "columns": tuple(self._canonical_column(c) for c in table.columns),
+            "indexes": tuple(_canonical_index(table.name, i) for i in table.indexes),
+            "checks": tuple(_canonical_check(table.name, c) for c in table.checks),
+        }
+        # A new Table sorts its parts again, which adds up over thousands: only when needed.
+        changes = {k: v for k, v in folded.items() if v != getattr(table, k)}
+        if changes:
+            table = dataclasses.replace(table, **changes)
+        return super().canonical_table(table)
+
+    def _canonical_column(self, col: s.Column) -> s.Column:
+        changes: dict = {}
+        if col.identity is not None:
+            changes["identity"] = _canonical_identity(col.identity)
+        if col.computed is not None and col.computed.persisted is None:
+            # What SQLAlchemy emits without a persisted flag: STORED, or VIRTUAL from version 18.
+            version = self.sa_dialect.server_version_info
+            stored = version is None or version < (18,)
+            changes["computed"] = dataclasses.replace(col.computed, persisted=stored)
+        if col.autoincrement and (col.default is not None or col.identity is not None):
+            # SQLAlchemy emits SERIAL only for a column without a server default or identity.
+            changes["autoincrement"] = False
+        return dataclasses.replace(col, **changes) if changes else col
 
     def enums_from_tables(self, tables: Sequence[sa.Table]) -> list[s.Enum]:
         found: dict[tuple, s.Enum] = {}
@@ -330,6 +340,7 @@ class _CatalogReader:
     def index_element(self, row) -> s.IndexElement:
         descending = bool(row.option & _INDOPTION_DESC)
         nulls = "first" if row.option & _INDOPTION_NULLS_FIRST else "last"
+        nulls = None if nulls == _default_nulls(descending) else nulls
         if row.expression is None:
             return s.IndexElement(row.attname, descending=descending, nulls=nulls)
         text = self.dialect.normalize_expression(row.expression)
@@ -438,6 +449,20 @@ def tokenize(sql: str) -> list[str]:
             text = "<>"
         tokens.append(text)
     return tokens
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalize_expression(sql: str) -> str:
+    return _join(_canonical_tokens(sql))
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalize_default(sql: str) -> Optional[str]:
+    tokens = _canonical_tokens(strip_outer_parens(sql))
+    # A quoted number default ('0') is stored bare (0) on a numeric column.
+    text = _join([n for t in tokens for n in _number_tokens(t)])
+    # 'NULL::character varying' is how PostgreSQL keeps an explicit DEFAULT NULL.
+    return None if text in ("", "null") else text
 
 
 def _canonical_tokens(sql: str) -> list[str]:
@@ -662,20 +687,9 @@ def _operand_end(tokens: list[str], i: int) -> Optional[int]:
     return i
 
 
+_QUALIFIER = re.compile(r"(?<!\. )(?<!\S)(?:([\w$]+) \. )?([\w$]+) \. ")
+
 # -- symmetric canonical forms -----------------------------------------------------------------
-
-
-def _canonical_column(col: s.Column) -> s.Column:
-    changes: dict = {}
-    if col.identity is not None:
-        changes["identity"] = _canonical_identity(col.identity)
-    if col.computed is not None and col.computed.persisted is None:
-        # Without a persisted flag SQLAlchemy emits STORED, the only kind before PostgreSQL 18.
-        changes["computed"] = dataclasses.replace(col.computed, persisted=True)
-    if col.autoincrement and (col.default is not None or col.identity is not None):
-        # SQLAlchemy emits SERIAL only for a column without a server default or identity.
-        changes["autoincrement"] = False
-    return dataclasses.replace(col, **changes) if changes else col
 
 
 def _canonical_identity(identity: s.Identity) -> s.Identity:
@@ -689,21 +703,30 @@ def _canonical_identity(identity: s.Identity) -> s.Identity:
     )
 
 
+def _canonical_check(table_name: str, check: s.CheckConstraint) -> s.CheckConstraint:
+    sqltext = _unqualify(table_name, check.sqltext)
+    return check if sqltext == check.sqltext else dataclasses.replace(check, sqltext=sqltext)
+
+
 def _canonical_index(table_name: str, index: s.Index) -> s.Index:
-    return dataclasses.replace(
-        index,
-        elements=tuple(_canonical_element(table_name, e) for e in index.elements),
-        where=None if index.where is None else _unqualify(table_name, index.where),
-    )
+    elements = tuple(_canonical_element(table_name, e) for e in index.elements)
+    where = None if index.where is None else _unqualify(table_name, index.where)
+    if elements == index.elements and where == index.where:
+        return index
+    return dataclasses.replace(index, elements=elements, where=where)
 
 
 def _canonical_element(table_name: str, element: s.IndexElement) -> s.IndexElement:
     if element.expression:
         element = _column_key(dataclasses.replace(element, text=_unqualify(table_name, element.text)))
-    # NULLS LAST for ASC and NULLS FIRST for DESC are the default: no need to say so.
-    default_nulls = "first" if element.descending else "last"
-    nulls = None if element.nulls == default_nulls else element.nulls
-    return dataclasses.replace(element, nulls=nulls)
+    if element.nulls == _default_nulls(element.descending):
+        element = dataclasses.replace(element, nulls=None)
+    return element
+
+
+def _default_nulls(descending: bool) -> str:
+    """NULLS LAST for ASC and NULLS FIRST for DESC: no need to say so."""
+    return "first" if descending else "last"
 
 
 def _column_key(element: s.IndexElement) -> s.IndexElement:
@@ -725,5 +748,7 @@ def _unqualify(table_name: str, text: str) -> str:
     SQLAlchemy compiles model expressions with table-qualified columns; PostgreSQL stores
     a table's own columns bare.
     """
-    prefix = rf"(?<!\. )(?<!\S)(?:[\w$]+ \. )?{re.escape(table_name.lower())} \. "
-    return re.sub(prefix, "", text)
+    if " . " not in text:
+        return text
+    name = table_name.lower()
+    return _QUALIFIER.sub(lambda m: "" if m.group(2) == name else m.group(0), text)

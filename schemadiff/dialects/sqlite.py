@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from .. import snapshot as s
-from .base import Dialect, strip_outer_parens
+from .base import Dialect, replace_changed, strip_outer_parens
 
 TABLES = """
 SELECT name, sql FROM "{schema}".sqlite_master
@@ -62,16 +62,19 @@ class SqliteDialect(Dialect):
         table = super().canonical_table(table)
         pk = table.primary_key.columns if table.primary_key else ()
         columns = tuple(
-            dataclasses.replace(
+            replace_changed(
                 c,
-                # INTEGER PRIMARY KEY is the rowid: it numbers itself whatever the model said.
-                autoincrement=pk == (c.name,) and c.type == "INTEGER",
-                computed=c.computed and dataclasses.replace(c.computed, persisted=bool(c.computed.persisted)),
+                {
+                    # INTEGER PRIMARY KEY is the rowid: it numbers itself whatever the model said.
+                    "autoincrement": pk == (c.name,) and c.type == "INTEGER",
+                    "computed": c.computed
+                    and replace_changed(c.computed, {"persisted": bool(c.computed.persisted)}),
+                },
             )
             for c in table.columns
         )
-        fks = tuple(dataclasses.replace(fk, deferrable=None, initially=None) for fk in table.foreign_keys)
-        return dataclasses.replace(table, columns=columns, foreign_keys=fks)
+        fks = tuple(replace_changed(fk, {"deferrable": None, "initially": None}) for fk in table.foreign_keys)
+        return replace_changed(table, {"columns": columns, "foreign_keys": fks})
 
     def index_where(self, index: sa.Index):
         return index.dialect_options["sqlite"]["where"]
@@ -219,42 +222,37 @@ def unquote(name: str) -> str:
     return name
 
 
+# Quoted text is skipped whole; only parentheses and commas outside it matter.
+_STRUCTURE = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`[^`]*`|\[[^\]]*\]|[(),]")
+
+
 def split_top_level(text: str) -> list[str]:
     """Splits on commas that are not inside parentheses or quotes."""
-    parts, depth, quote, start = [], 0, None, 0
-    for i, ch in enumerate(text):
-        if quote:
-            if ch == quote:
-                quote = None
-        elif ch in "'\"`":
-            quote = ch
-        elif ch == "(":
+    parts, depth, start = [], 0, 0
+    for m in _STRUCTURE.finditer(text):
+        token = m.group()
+        if token == "(":
             depth += 1
-        elif ch == ")":
+        elif token == ")":
             depth -= 1
-        elif ch == "," and depth == 0:
-            parts.append(text[start:i])
-            start = i + 1
+        elif token == "," and depth == 0:
+            parts.append(text[start : m.start()])
+            start = m.end()
     parts.append(text[start:])
     return [p.strip() for p in parts if p.strip()]
 
 
 def balanced(text: str, open_at: int) -> str:
     """The text inside the parenthesis that opens at `open_at`."""
-    depth, quote = 0, None
-    for i in range(open_at, len(text)):
-        ch = text[i]
-        if quote:
-            if ch == quote:
-                quote = None
-        elif ch in "'\"`":
-            quote = ch
-        elif ch == "(":
+    depth = 0
+    for m in _STRUCTURE.finditer(text, open_at):
+        token = m.group()
+        if token == "(":
             depth += 1
-        elif ch == ")":
+        elif token == ")":
             depth -= 1
             if depth == 0:
-                return text[open_at + 1 : i]
+                return text[open_at + 1 : m.start()]
     return text[open_at + 1 :]
 
 
@@ -292,6 +290,9 @@ def _table_constraint(source: TableSource, keyword: str, name: Optional[str], bo
 
 
 def _column_definition(source: TableSource, item: str) -> None:
+    upper = item.upper()
+    if "CHECK" not in upper and "AS" not in upper:
+        return  # the common case: nothing here that the pragmas do not already tell
     column = unquote(re.match(_IDENT, item).group(0)) if re.match(_IDENT, item) else ""
     for m in _CHECK.finditer(item):
         name = unquote(m.group(1)) if m.group(1) else None

@@ -1,0 +1,585 @@
+"""MySQL and MariaDB: information_schema reflection in batches, and the canonical forms of types,
+defaults and expressions.
+
+SQLAlchemy reflects MySQL with one SHOW CREATE TABLE per table; here every kind of object is one
+information_schema query for all tables of all schemas in scope. Types are parsed with
+SQLAlchemy's own MySQL machinery and compiled back, so that model and database meet on one text.
+
+Where the two servers differ:
+- COLUMN_DEFAULT: MariaDB gives SQL text ('x', 0, current_timestamp(), 'NULL' for none); MySQL 8
+  gives a literal's bare value and marks expressions with DEFAULT_GENERATED in EXTRA.
+- JSON: MariaDB stores it as LONGTEXT plus a CHECK (json_valid(col)); MySQL 8 has a JSON type.
+- CHECK_CONSTRAINTS: MariaDB has TABLE_NAME; MySQL 8 needs TABLE_CONSTRAINTS to find the table.
+- Stored expressions: MariaDB escapes quotes in literals with a backslash; MySQL 8 adds charset
+  introducers (_utf8mb4'a').
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Optional, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.mysql.reflection import ReflectedState
+from sqlalchemy.engine import Connection
+
+from .. import snapshot as s
+from .base import Dialect, quote_literal, strip_outer_parens, tokenize
+
+# -- catalog queries: one per kind of object, for every table of every schema in scope ---------
+
+
+def _query(sql: str) -> sa.TextClause:
+    return sa.text(sql).bindparams(sa.bindparam("schemas", expanding=True))
+
+
+TABLES_SQL = _query("""
+SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_COMMENT, TABLE_COLLATION
+FROM information_schema.TABLES
+WHERE TABLE_SCHEMA IN :schemas AND TABLE_TYPE = 'BASE TABLE'
+""")
+
+# Rows of views come along too; they are dropped for want of a table to belong to.
+COLUMNS_SQL = _query("""
+SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT, EXTRA,
+    GENERATION_EXPRESSION, COLUMN_COMMENT, COLLATION_NAME
+FROM information_schema.COLUMNS
+WHERE TABLE_SCHEMA IN :schemas
+ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION
+""")
+
+# The default collation of each character set, to tell `CHARACTER SET x` from `COLLATE y`.
+COLLATIONS_SQL = sa.text("""
+SELECT COLLATION_NAME, CHARACTER_SET_NAME, IS_DEFAULT FROM information_schema.COLLATIONS
+""")
+
+# EXPRESSION (functional key parts) exists from MySQL 8.0.13 on, never on MariaDB.
+_STATISTICS = """
+SELECT TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, NON_UNIQUE, COLUMN_NAME, COLLATION, {expression}
+FROM information_schema.STATISTICS
+WHERE TABLE_SCHEMA IN :schemas
+ORDER BY TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX
+"""
+STATISTICS_SQL = _query(_STATISTICS.format(expression="NULL"))
+STATISTICS_WITH_EXPRESSIONS_SQL = _query(_STATISTICS.format(expression="EXPRESSION"))
+
+# Two plain queries merged in Python: joining the two views costs MariaDB ten times as much.
+FOREIGN_KEY_COLUMNS_SQL = _query("""
+SELECT TABLE_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, COLUMN_NAME,
+    REFERENCED_TABLE_SCHEMA, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME
+FROM information_schema.KEY_COLUMN_USAGE
+WHERE TABLE_SCHEMA IN :schemas AND REFERENCED_TABLE_NAME IS NOT NULL
+ORDER BY TABLE_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION
+""")
+
+FOREIGN_KEY_RULES_SQL = _query("""
+SELECT CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, UPDATE_RULE, DELETE_RULE
+FROM information_schema.REFERENTIAL_CONSTRAINTS
+WHERE CONSTRAINT_SCHEMA IN :schemas
+""")
+
+# MariaDB names checks per table (CONSTRAINT_1 in many tables), so it must not join by name.
+MARIADB_CHECKS_SQL = _query("""
+SELECT CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE
+FROM information_schema.CHECK_CONSTRAINTS
+WHERE CONSTRAINT_SCHEMA IN :schemas
+""")
+
+MYSQL_CHECKS_SQL = _query("""
+SELECT tc.TABLE_SCHEMA, tc.TABLE_NAME, cc.CONSTRAINT_NAME, cc.CHECK_CLAUSE
+FROM information_schema.TABLE_CONSTRAINTS tc
+JOIN information_schema.CHECK_CONSTRAINTS cc
+    ON cc.CONSTRAINT_SCHEMA = tc.CONSTRAINT_SCHEMA AND cc.CONSTRAINT_NAME = tc.CONSTRAINT_NAME
+WHERE tc.TABLE_SCHEMA IN :schemas AND tc.CONSTRAINT_TYPE = 'CHECK'
+""")
+
+
+class MysqlDialect(Dialect):
+    name = "mysql"
+    # An unspecified action is stored as RESTRICT (MariaDB) or NO ACTION (MySQL): same behaviour.
+    default_referential_actions = frozenset({"NO ACTION", "RESTRICT"})
+    # The primary key is always called PRIMARY, whatever CREATE TABLE said.
+    keeps_primary_key_names = False
+
+    # -- server features ---------------------------------------------------------------
+    @property
+    def _mariadb(self) -> bool:
+        return bool(self.sa_dialect.is_mariadb)
+
+    def _mysql_at_least(self, *version: int) -> bool:
+        return not self._mariadb and (self.sa_dialect.server_version_info or ()) >= version
+
+    @property
+    def _enforces_checks(self) -> bool:
+        # MySQL before 8.0.16 parses CHECK and throws it away.
+        return self._mariadb or self._mysql_at_least(8, 0, 16)
+
+    # -- types ---------------------------------------------------------------------------
+    def parse_type(self, text: str) -> sa.types.TypeEngine:
+        """COLUMN_TYPE text (plus CHARACTER SET / COLLATE) through SQLAlchemy's MySQL parser."""
+        if _type_name(text) not in self.sa_dialect.ischema_names:
+            return _NamedType(text.upper())  # INET6, GEOMETRY, ...: kept as written
+        state = ReflectedState()
+        line = f"  {self.preparer.quote_identifier('x')} {text}"
+        self.sa_dialect._tabledef_parser._parse_column(line, state)
+        return state.columns[0]["type"] if state.columns else _NamedType(text.upper())
+
+    def _compile_type(self, type_: sa.types.TypeEngine) -> str:
+        # As base, but ENUM and SET values keep their case and spacing: 'a' and 'A' differ.
+        compiled = self.sa_dialect.type_compiler_instance.process(type_)
+        return self.clean_type(_upper_outside_quotes(compiled))
+
+    def clean_type(self, compiled: str) -> str:
+        for pattern, replace in _TYPE_ALIASES:
+            compiled = pattern.sub(replace, compiled)
+        return compiled
+
+    # -- defaults and expressions -----------------------------------------------------
+    def normalize_default(self, sql: Optional[str]) -> Optional[str]:
+        if sql is None:
+            return None
+        tokens = _tokens(strip_outer_parens(sql))
+        if len(tokens) == 1 and _QUOTED_NUMBER.fullmatch(tokens[0]):
+            # MySQL stores a constant as the column's type: '0' on an INT column is 0.
+            tokens = [tokens[0][1:-1]]
+        tokens = [_DEFAULT_SYNONYMS.get(t, _canonical_number(t)) for t in tokens]
+        text = " ".join(tokens)
+        return None if text in ("", "null") else text
+
+    def normalize_expression(self, sql: str) -> str:
+        return " ".join(_tokens(sql))
+
+    # -- symmetric canonical form -----------------------------------------------------
+    def canonical_table(self, table: s.Table) -> s.Table:
+        if self._mariadb:
+            table = _fold_mariadb_json(table)
+        if not self._enforces_checks:
+            table = dataclasses.replace(table, checks=())
+        table = _uniques_as_indexes(table)
+        table = dataclasses.replace(
+            table,
+            columns=tuple(_canonical_column(table.name, c) for c in table.columns),
+            checks=tuple(
+                dataclasses.replace(c, sqltext=_unqualify(table.name, c.sqltext)) for c in table.checks
+            ),
+            indexes=tuple(i for i in table.indexes if not _backs_foreign_key(i, table)),
+            comment=table.comment or None,
+        )
+        return super().canonical_table(table)
+
+    def canonical_foreign_key(self, fk: s.ForeignKey) -> s.ForeignKey:
+        # MySQL has no deferrable constraints (and SQLAlchemy users strip the keywords for it).
+        fk = super().canonical_foreign_key(fk)
+        return dataclasses.replace(fk, deferrable=None, initially=None)
+
+    # -- reflection --------------------------------------------------------------------
+    def default_schema(self, conn: Connection) -> Optional[str]:
+        # The dialect's default_schema_name is the database at connect time; USE may change it.
+        return conn.exec_driver_sql("SELECT DATABASE()").scalar()
+
+    def reflect(
+        self, conn: Connection, schemas: Sequence[Optional[str]]
+    ) -> tuple[list[s.Table], list[s.Enum]]:
+        current = self.default_schema(conn)
+        names = sorted({current if name is None else name for name in schemas} - {None})
+        if not names:
+            return [], []
+        params = {"schemas": names}
+        reader = _CatalogReader(self, current, conn.execute(COLLATIONS_SQL).all())
+        tables = reader.tables(conn.execute(TABLES_SQL, params))
+        reader.columns(tables, conn.execute(COLUMNS_SQL, params))
+        reader.indexes(tables, conn.execute(self._statistics_sql(), params))
+        reader.foreign_keys(
+            tables,
+            conn.execute(FOREIGN_KEY_COLUMNS_SQL, params),
+            conn.execute(FOREIGN_KEY_RULES_SQL, params),
+        )
+        if self._enforces_checks:
+            checks_sql = MARIADB_CHECKS_SQL if self._mariadb else MYSQL_CHECKS_SQL
+            reader.checks(tables, conn.execute(checks_sql, params))
+        return [t.build() for t in tables.values()], []
+
+    def _statistics_sql(self) -> sa.TextClause:
+        if self._mysql_at_least(8, 0, 13):
+            return STATISTICS_WITH_EXPRESSIONS_SQL
+        return STATISTICS_SQL
+
+
+# -- reflection: catalog rows -> snapshot Tables (no SQL here) ----------------------------------
+
+
+@dataclass
+class _TableParts:
+    """One table's objects while the catalog rows come in, query by query."""
+
+    name: str
+    schema: Optional[str]
+    comment: Optional[str]
+    collation: Optional[str]
+    columns: list = field(default_factory=list)
+    primary_key: Optional[s.PrimaryKey] = None
+    indexes: dict = field(default_factory=lambda: defaultdict(list))
+    foreign_keys: dict = field(default_factory=lambda: defaultdict(list))
+    fk_rules: dict = field(default_factory=dict)
+    checks: list = field(default_factory=list)
+
+    def build(self) -> s.Table:
+        return s.Table(
+            name=self.name,
+            schema=self.schema,
+            columns=tuple(self.columns),
+            primary_key=self.primary_key,
+            checks=tuple(self.checks),
+            foreign_keys=tuple(self._foreign_key(n, rows) for n, rows in self.foreign_keys.items()),
+            indexes=tuple(self._index(name, rows) for name, rows in self.indexes.items()),
+            comment=self.comment or None,
+        )
+
+    def _foreign_key(self, name: str, rows: list) -> s.ForeignKey:
+        update_rule, delete_rule = self.fk_rules.get(name, (None, None))
+        ref_schema, ref_table = rows[0][1], rows[0][2]
+        return s.ForeignKey(
+            name=name,
+            columns=tuple(r[0] for r in rows),
+            ref_table=ref_table,
+            ref_columns=tuple(r[3] for r in rows),
+            ref_schema=ref_schema,
+            ondelete=delete_rule,
+            onupdate=update_rule,
+        )
+
+    @staticmethod
+    def _index(name: str, rows: list) -> s.Index:
+        return s.Index(name=name, elements=tuple(e for e, _ in rows), unique=rows[0][1])
+
+
+class _CatalogReader:
+    def __init__(self, dialect: MysqlDialect, current: Optional[str], collation_rows):
+        self.dialect = dialect
+        self.current = current
+        self.charset_of = {r[0]: r[1] for r in collation_rows}
+        self.default_collations = {r[0] for r in collation_rows if r[2] == "Yes"}
+
+    def schema(self, name: str) -> Optional[str]:
+        return None if name == self.current else name
+
+    def tables(self, rows) -> dict[tuple, _TableParts]:
+        return {
+            (schema, name): _TableParts(name, self.schema(schema), comment, collation)
+            for schema, name, comment, collation in rows
+        }
+
+    def columns(self, tables: dict, rows) -> None:
+        for schema, table_name, *row in rows:
+            table = tables.get((schema, table_name))
+            if table is not None:
+                table.columns.append(self.column(table, *row))
+
+    def column(self, table, name, type_, nullable, default, extra, generated, comment, collation):
+        extra = extra or ""
+        computed = None
+        kind = _GENERATED.search(extra)
+        if kind:
+            computed = s.Computed(
+                self.dialect.normalize_expression(self.stored_sql(generated)),
+                persisted=kind.group(1).upper() == "STORED",
+            )
+        return s.Column(
+            name=name,
+            type=self.dialect.canonical_type(type_ + self.charset_clause(collation, table.collation)),
+            nullable=nullable == "YES",
+            default=self.dialect.normalize_default(self.default_sql(default, extra)),
+            autoincrement="auto_increment" in extra.lower(),
+            computed=computed,
+            comment=comment or None,
+        )
+
+    def charset_clause(self, collation: Optional[str], table_collation: Optional[str]) -> str:
+        """What a model type says to get this collation: nothing when it is the table's."""
+        if collation is None or collation == table_collation:
+            return ""
+        charset = self.charset_of.get(collation)
+        if collation in self.default_collations and charset != self.charset_of.get(table_collation):
+            return f" CHARACTER SET {charset}"
+        return f" COLLATE {collation}"
+
+    def default_sql(self, default: Optional[str], extra: str) -> Optional[str]:
+        """COLUMN_DEFAULT (and ON UPDATE from EXTRA) as the SQL text a model would write."""
+        if not self.dialect._mariadb and default is not None:
+            default = _mysql_default_sql(default, extra)
+        elif default is not None:
+            default = self.stored_sql(default)
+        on_update = _ON_UPDATE.search(extra)
+        if on_update:
+            default = f"{default or 'NULL'} ON UPDATE {on_update.group(1)}"
+        return default
+
+    def stored_sql(self, sql: str) -> str:
+        """Expression text as the server keeps it, its string literals in standard SQL form."""
+        if not self.dialect._mariadb:
+            sql = sql.replace("\\'", "'")  # MySQL 8 escapes quotes in I_S expression text
+        return _standard_literals(sql)
+
+    def indexes(self, tables: dict, rows) -> None:
+        for schema, table_name, index_name, non_unique, column, collation, expression in rows:
+            table = tables.get((schema, table_name))
+            if table is None:
+                continue
+            if index_name == "PRIMARY":
+                columns = table.primary_key.columns if table.primary_key else ()
+                table.primary_key = s.PrimaryKey(None, (*columns, column))
+                continue
+            if column is not None:
+                element = s.IndexElement(column, descending=collation == "D")
+            else:
+                text = self.dialect.normalize_expression(self.stored_sql(expression))
+                element = s.IndexElement(text, expression=True, descending=collation == "D")
+            table.indexes[index_name].append((element, not int(non_unique)))
+
+    def foreign_keys(self, tables: dict, column_rows, rule_rows) -> None:
+        for schema, table_name, name, column, ref_schema, ref_table, ref_column in column_rows:
+            table = tables.get((schema, table_name))
+            if table is not None:
+                table.foreign_keys[name].append((column, self.schema(ref_schema), ref_table, ref_column))
+        for schema, table_name, name, update_rule, delete_rule in rule_rows:
+            table = tables.get((schema, table_name))
+            if table is not None:
+                table.fk_rules[name] = (update_rule, delete_rule)
+
+    def checks(self, tables: dict, rows) -> None:
+        for schema, table_name, name, clause in rows:
+            table = tables.get((schema, table_name))
+            if table is not None:
+                text = self.dialect.normalize_expression(self.stored_sql(clause))
+                table.checks.append(s.CheckConstraint(name, text))
+
+
+def _mysql_default_sql(default: str, extra: str) -> str:
+    """MySQL 8 shows a literal default as its bare value; expressions carry DEFAULT_GENERATED."""
+    if "DEFAULT_GENERATED" in extra.upper() or _CURRENT_TIMESTAMP.fullmatch(default):
+        return default
+    return quote_literal(default)
+
+
+# EXTRA of a generated column; MySQL 8 also says DEFAULT_GENERATED for expression defaults.
+_GENERATED = re.compile(r"\b(STORED|VIRTUAL) GENERATED\b", re.IGNORECASE)
+_ON_UPDATE = re.compile(r"\bon update (.+)$", re.IGNORECASE)
+_CURRENT_TIMESTAMP = re.compile(r"current_timestamp(\(\d*\))?", re.IGNORECASE)
+
+# -- stored SQL text ------------------------------------------------------------------------------
+
+# A backquoted identifier (left alone) or a string literal in MySQL syntax: backslash escapes,
+# and an optional charset introducer in front (_utf8mb4'a').
+_MYSQL_LITERAL = re.compile(
+    r"`(?:[^`]|``)*`|(?<![\w$])(?:_[A-Za-z0-9]+\s*)?'((?:[^'\\]|\\.|'')*)'", re.DOTALL
+)
+_ESCAPES = {"0": "\0", "b": "\b", "n": "\n", "r": "\r", "t": "\t", "Z": "\x1a", "%": "\\%", "_": "\\_"}
+_ESCAPE = re.compile(r"\\(.)|''", re.DOTALL)
+
+
+def _standard_literals(sql: str) -> str:
+    """MySQL string literals rewritten in standard SQL, as model text and quote_literal write them."""
+
+    def literal(m: re.Match) -> str:
+        if m.group(1) is None:
+            return m.group()
+        value = _ESCAPE.sub(lambda e: _ESCAPES.get(e.group(1), e.group(1)) if e.group(1) else "'", m.group(1))
+        return quote_literal(value)
+
+    return _MYSQL_LITERAL.sub(literal, sql)
+
+
+def _tokens(sql: str) -> list[str]:
+    """Tokens in the spelling MariaDB stores; parentheses and quoting dropped (see base)."""
+    tokens = _single_value_in(_unescape_percents(tokenize(sql)))
+    spelled = []
+    for i, token in enumerate(tokens):
+        if tokens[i + 1 : i + 2] == ["("]:
+            token = _FUNCTION_SYNONYMS.get(token, token)
+        spelled.append(_WORD_SYNONYMS.get(token, token))
+    return [t for t in spelled if t not in ("(", ")")]
+
+
+def _unescape_percents(tokens: list[str]) -> list[str]:
+    """SQLAlchemy doubles % in text it compiles for pymysql (format paramstyle); MySQL keeps one."""
+    result: list[str] = []
+    for token in tokens:
+        if token == "%" and result[-1:] == ["%"]:
+            continue
+        result.append(token.replace("%%", "%") if token.startswith("'") else token)
+    return result
+
+
+def _single_value_in(tokens: list[str]) -> list[str]:
+    """`x IN (v)` is stored as `x = v`, and `x NOT IN (v)` as `x <> v`."""
+    result = list(tokens)
+    for i, token in enumerate(tokens):
+        if token == "in" and tokens[i + 1 : i + 2] == ["("] and not _has_top_level_comma(tokens, i + 1):
+            if result[i - 1 : i] == ["not"]:
+                result[i - 1], result[i] = "", "<>"
+            else:
+                result[i] = "="
+    return [t for t in result if t]
+
+
+def _has_top_level_comma(tokens: list[str], open_at: int) -> bool:
+    depth = 0
+    for token in tokens[open_at:]:
+        depth += {"(": 1, ")": -1}.get(token, 0)
+        if depth == 0:
+            return False
+        if token == "," and depth == 1:
+            return True
+    return False
+
+
+# Functions MariaDB stores under another of their names (lower(a) comes back as lcase(`a`)).
+_FUNCTION_SYNONYMS = {
+    "lower": "lcase",
+    "upper": "ucase",
+    "length": "octet_length",
+    "character_length": "char_length",
+    "substring": "substr",
+    "mid": "substr",
+    "power": "pow",
+    "ceil": "ceiling",
+}
+# Operators and constants likewise; TRUE and FALSE are 1 and 0 in MySQL.
+_WORD_SYNONYMS = {"%": "mod", "rlike": "regexp", "true": "1", "false": "0"}
+
+_QUOTED_NUMBER = re.compile(r"'-?\d+(\.\d+)?'")
+_DECIMAL = re.compile(r"\d+\.\d+")
+
+# The current-time functions, which MariaDB reports as current_timestamp() and curdate().
+_DEFAULT_SYNONYMS = {
+    "now": "current_timestamp",
+    "localtime": "current_timestamp",
+    "localtimestamp": "current_timestamp",
+    "curdate": "current_date",
+    "curtime": "current_time",
+}
+
+
+def _canonical_number(token: str) -> str:
+    """1.50 -> 1.5: a DECIMAL(10,2) column reports its default padded to its scale."""
+    if _DECIMAL.fullmatch(token):
+        return token.rstrip("0").rstrip(".")
+    return token
+
+
+# -- types -------------------------------------------------------------------------------------
+
+_TYPE_NAME = re.compile(r"\s*(\w+)")
+
+
+def _type_name(text: str) -> str:
+    m = _TYPE_NAME.match(text)
+    return m.group(1).lower() if m else ""
+
+
+_QUOTED = re.compile(r"('(?:[^']|'')*')")
+
+
+def _upper_outside_quotes(text: str) -> str:
+    parts = _QUOTED.split(text)  # odd positions hold the quoted strings
+    return "".join(p if i % 2 else " ".join(p.split()).upper() for i, p in enumerate(parts))
+
+
+class _NamedType(sa.types.UserDefinedType):
+    """A type SQLAlchemy does not know, kept by its name."""
+
+    cache_ok = True
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def get_col_spec(self, **kw) -> str:
+        return self.name
+
+
+# Spellings MySQL folds into one stored type, applied to compiled model and database types alike.
+_TYPE_ALIASES = [
+    # NATIONAL VARCHAR is utf8mb3; MySQL before 8.0.30 and MariaDB before 10.6 call it utf8.
+    (re.compile(r"^NATIONAL (.*)$"), r"\1 CHARACTER SET UTF8MB3"),
+    (re.compile(r"\bUTF8(?!MB)"), "UTF8MB3"),
+    # A collation names its character set.
+    (re.compile(r" CHARACTER SET \w+(?= COLLATE )"), ""),
+    (re.compile(r"^BOOL(EAN)?$"), "TINYINT(1)"),
+    (re.compile(r"(?<!UNSIGNED) ZEROFILL$"), " UNSIGNED ZEROFILL"),
+    # Integer display widths mean nothing (and MySQL 8 drops them), except TINYINT(1) = BOOL
+    # and under ZEROFILL.
+    (re.compile(r"^(TINYINT(?!\(1\))|SMALLINT|MEDIUMINT|INTEGER|BIGINT|YEAR)\(\d+\)(?!.*ZEROFILL)"), r"\1"),
+    (re.compile(r"^NUMERIC\b"), "DECIMAL"),
+    (re.compile(r"^DECIMAL(?!\()"), "DECIMAL(10, 0)"),
+    (re.compile(r"^DECIMAL\((\d+)\)"), r"DECIMAL(\1, 0)"),
+    (re.compile(r"^FLOAT\(([1-9]|1\d|2[0-4])\)"), "FLOAT"),
+    (re.compile(r"^FLOAT\(\d+\)"), "DOUBLE"),
+    (re.compile(r"^(REAL|DOUBLE PRECISION)\b"), "DOUBLE"),
+    (re.compile(r"^(CHAR|BINARY|BIT)(?!\()"), r"\1(1)"),
+]
+
+
+# -- canonical tables ------------------------------------------------------------------------------
+
+
+def _canonical_column(table_name: str, col: s.Column) -> s.Column:
+    computed = col.computed
+    if computed is not None:
+        # Generated columns are VIRTUAL unless STORED is said.
+        computed = s.Computed(_unqualify(table_name, computed.sqltext), bool(computed.persisted))
+    return dataclasses.replace(
+        col,
+        # A column with a DEFAULT cannot be AUTO_INCREMENT (SQLAlchemy then leaves it out).
+        autoincrement=col.autoincrement and col.default is None,
+        computed=computed,
+        comment=col.comment or None,
+    )
+
+
+def _unqualify(table_name: str, text: str) -> str:
+    """'account . name' -> 'name' in normalized text: SQLAlchemy compiles model expressions
+    with table-qualified columns, MySQL stores a table's own columns bare."""
+    prefix = rf"(?<!\. )(?<!\S)(?:[\w$]+ \. )?{re.escape(table_name.lower())} \. "
+    return re.sub(prefix, "", text)
+
+
+def _fold_mariadb_json(table: s.Table) -> s.Table:
+    """MariaDB's JSON is LONGTEXT with an automatic CHECK (json_valid(col)): fold both back."""
+    json_checks = {
+        c: col.name
+        for c in table.checks
+        for col in table.columns
+        if col.type.startswith("LONGTEXT") and c.sqltext == f"json_valid {col.name.lower()}"
+    }
+    if not json_checks:
+        return table
+    json_columns = set(json_checks.values())
+    return dataclasses.replace(
+        table,
+        columns=tuple(
+            dataclasses.replace(c, type="JSON") if c.name in json_columns else c for c in table.columns
+        ),
+        checks=tuple(c for c in table.checks if c not in json_checks),
+    )
+
+
+def _uniques_as_indexes(table: s.Table) -> s.Table:
+    """MySQL keeps a unique constraint as a unique index and reports the two alike."""
+    indexes = tuple(
+        s.Index(u.name, tuple(s.IndexElement(c) for c in u.columns), unique=True) for u in table.uniques
+    )
+    return dataclasses.replace(table, uniques=(), indexes=table.indexes + indexes)
+
+
+def _backs_foreign_key(index: s.Index, table: s.Table) -> bool:
+    """A plain index on exactly a foreign key's columns: the one MySQL makes by itself.
+
+    MySQL creates it with the FK unless an index already starts with those columns, and drops it
+    when one such index is added later. Whether the models spell it out or not, the database ends
+    up with an index on those columns, so it is left out on both sides.
+    """
+    plain = not index.unique and all(not e.expression and not e.descending for e in index.elements)
+    return plain and any(index.columns == fk.columns for fk in table.foreign_keys)
