@@ -13,6 +13,28 @@ from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
 
+class Expression(str):
+    """SQL text in canonical form, which is what comparisons see; `.sql` keeps it as written.
+
+    Databases store expressions their own way (PostgreSQL adds casts and parentheses, MariaDB
+    backticks), so equality must use a canonical form; scripts and DDL need the real SQL.
+    """
+
+    sql: str
+
+    def __new__(cls, key: str, sql: Optional[str] = None) -> "Expression":
+        value = super().__new__(cls, key)
+        value.sql = key if sql is None else sql
+        return value
+
+    def __reduce__(self):
+        return (Expression, (str(self), self.sql))
+
+    def rekey(self, key: str) -> "Expression":
+        """The same SQL under another canonical form."""
+        return Expression(key, self.sql)
+
+
 def _sorted(items, key):
     items = tuple(items)
     return items if len(items) < 2 else tuple(sorted(items, key=key))
@@ -176,8 +198,8 @@ class Snapshot:
         return _decode(cls, json.loads(text))
 
 
-# JSON: each dataclass becomes an object of its fields; a "kind" tag is only
-# needed where a field may hold one of several classes, which never happens here.
+# JSON: each dataclass becomes an object of its fields, an Expression {"key", "sql"}; a "kind"
+# tag is only needed where a field may hold one of several classes, which never happens here.
 
 _NESTED: dict[tuple[type, str], type] = {
     (Snapshot, "tables"): Table,
@@ -195,6 +217,8 @@ _NESTED: dict[tuple[type, str], type] = {
 
 
 def _encode(value: Any) -> Any:
+    if isinstance(value, Expression):
+        return {"key": str(value), "sql": value.sql}
     if dataclasses.is_dataclass(value):
         return {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, tuple):
@@ -209,7 +233,9 @@ def _decode(cls: type, data: dict) -> Any:
             continue
         raw = data[f.name]
         nested = _NESTED.get((cls, f.name))
-        if raw is None:
+        if isinstance(raw, dict) and set(raw) == {"key", "sql"}:
+            kwargs[f.name] = Expression(raw["key"], raw["sql"])
+        elif raw is None:
             kwargs[f.name] = None
         elif nested and isinstance(raw, list):
             kwargs[f.name] = tuple(_decode(nested, r) for r in raw)

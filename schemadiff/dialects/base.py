@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine.interfaces import Dialect as SADialect
 
-from ..snapshot import Enum, ForeignKey, Table
+from ..snapshot import Enum, Expression, ForeignKey, Table
 
 _TOKEN = re.compile(
     r"""
@@ -141,17 +141,26 @@ class Dialect:
         return self._canonical_types[text]
 
     # -- defaults and expressions -----------------------------------------------------
-    def normalize_default(self, sql: Optional[str]) -> Optional[str]:
-        """Canonical text of a server default, or None for no default."""
+    def normalize_default(self, sql: Optional[str]) -> Optional[Expression]:
+        """A server default as an Expression, or None for no default."""
         if sql is None:
             return None
+        key = self.default_key(sql)
+        return None if key is None else Expression(key, strip_outer_parens(sql))
+
+    def normalize_expression(self, sql: str) -> Expression:
+        """A check, computed column, index expression or WHERE clause as an Expression."""
+        return Expression(self.expression_key(sql), sql.strip())
+
+    def default_key(self, sql: str) -> Optional[str]:
+        """Canonical text of a server default; None when it means no default."""
         text = strip_outer_parens(sql)
         if text.upper() == "NULL" or text == "":
             return None
-        return self.normalize_expression(text)
+        return self.expression_key(text)
 
-    def normalize_expression(self, sql: str) -> str:
-        """Canonical text of an SQL expression (checks, computed columns, index expressions).
+    def expression_key(self, sql: str) -> str:
+        """Canonical text of an SQL expression.
 
         Parentheses and identifier quoting are dropped: databases add and remove both when they
         store an expression, and neither changes what a schema means in practice.

@@ -158,14 +158,14 @@ class MysqlDialect(Dialect):
             table = _fold_mariadb_json(table)
         if not self._enforces_checks:
             table = dataclasses.replace(table, checks=())
-        table = _uniques_as_indexes(table)
+        table = _unique_indexes_as_constraints(table)
         table = dataclasses.replace(
             table,
             columns=tuple(_canonical_column(table.name, c) for c in table.columns),
             checks=tuple(
                 dataclasses.replace(c, sqltext=_unqualify(table.name, c.sqltext)) for c in table.checks
             ),
-            indexes=tuple(i for i in table.indexes if not _backs_foreign_key(i, table)),
+            indexes=tuple(i for i in table.indexes if not _implicit_foreign_key_index(i, table)),
             comment=table.comment or None,
         )
         return super().canonical_table(table)
@@ -566,20 +566,35 @@ def _fold_mariadb_json(table: s.Table) -> s.Table:
     )
 
 
-def _uniques_as_indexes(table: s.Table) -> s.Table:
-    """MySQL keeps a unique constraint as a unique index and reports the two alike."""
-    indexes = tuple(
-        s.Index(u.name, tuple(s.IndexElement(c) for c in u.columns), unique=True) for u in table.uniques
+def _unique_indexes_as_constraints(table: s.Table) -> s.Table:
+    """MySQL keeps a unique constraint as a unique index and reports the two alike; a unique
+    index on plain columns is taken for the constraint (as SQLAlchemy's inspector does)."""
+    as_constraint = [i for i in table.indexes if i.unique and _plain(i)]
+    if not as_constraint:
+        return table
+    return dataclasses.replace(
+        table,
+        uniques=table.uniques + tuple(s.UniqueConstraint(i.name, i.columns) for i in as_constraint),
+        indexes=tuple(i for i in table.indexes if i not in as_constraint),
     )
-    return dataclasses.replace(table, uniques=(), indexes=table.indexes + indexes)
 
 
-def _backs_foreign_key(index: s.Index, table: s.Table) -> bool:
-    """A plain index on exactly a foreign key's columns: the one MySQL makes by itself.
+def _implicit_foreign_key_index(index: s.Index, table: s.Table) -> bool:
+    """The index MySQL makes by itself for a foreign key that no index starts with.
 
-    MySQL creates it with the FK unless an index already starts with those columns, and drops it
-    when one such index is added later. Whether the models spell it out or not, the database ends
-    up with an index on those columns, so it is left out on both sides.
+    It covers exactly the FK's columns and is named after the constraint, or after its first
+    column when the constraint has no name of its own. MySQL drops it again when a covering index
+    is added; an index the models name themselves is never taken for it.
     """
-    plain = not index.unique and all(not e.expression and not e.descending for e in index.elements)
-    return plain and any(index.columns == fk.columns for fk in table.foreign_keys)
+    return (
+        not index.unique
+        and _plain(index)
+        and any(
+            index.columns == fk.columns and index.name in (fk.name, fk.columns[0])
+            for fk in table.foreign_keys
+        )
+    )
+
+
+def _plain(index: s.Index) -> bool:
+    return all(not e.expression and not e.descending for e in index.elements)

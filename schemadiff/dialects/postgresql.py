@@ -8,7 +8,6 @@ The expression normalizer brings model text and stored text to the same token st
 from __future__ import annotations
 
 import dataclasses
-import functools
 import re
 import warnings
 from collections import defaultdict
@@ -18,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from .. import snapshot as s
-from .base import Dialect, quote_literal, strip_outer_parens
+from .base import Dialect, quote_literal, replace_changed, strip_outer_parens
 
 # -- catalog queries: one per kind of object, for every table of every schema in scope ---------
 
@@ -154,10 +153,16 @@ class PostgresqlDialect(Dialect):
 
     # -- defaults and expressions -----------------------------------------------------
     def normalize_default(self, sql: Optional[str]) -> Optional[str]:
-        return None if sql is None else _normalize_default(sql)
+        if sql is None:
+            return None
+        tokens = _canonical_tokens(strip_outer_parens(sql))
+        # A quoted number default ('0') is stored bare (0) on a numeric column.
+        text = _join([n for t in tokens for n in _number_tokens(t)])
+        # 'NULL::character varying' is how PostgreSQL keeps an explicit DEFAULT NULL.
+        return None if text in ("", "null") else text
 
     def normalize_expression(self, sql: str) -> str:
-        return _normalize_expression(sql)
+        return _join(_canonical_tokens(sql))
 
     # -- symmetric canonical form -----------------------------------------------------
     def canonical_table(self, table: s.Table) -> s.Table:
@@ -166,11 +171,7 @@ class PostgresqlDialect(Dialect):
             "indexes": tuple(_canonical_index(table.name, i) for i in table.indexes),
             "checks": tuple(_canonical_check(table.name, c) for c in table.checks),
         }
-        # A new Table sorts its parts again, which adds up over thousands: only when needed.
-        changes = {k: v for k, v in folded.items() if v != getattr(table, k)}
-        if changes:
-            table = dataclasses.replace(table, **changes)
-        return super().canonical_table(table)
+        return super().canonical_table(replace_changed(table, folded))
 
     def _canonical_column(self, col: s.Column) -> s.Column:
         changes: dict = {}
@@ -184,7 +185,7 @@ class PostgresqlDialect(Dialect):
         if col.autoincrement and (col.default is not None or col.identity is not None):
             # SQLAlchemy emits SERIAL only for a column without a server default or identity.
             changes["autoincrement"] = False
-        return dataclasses.replace(col, **changes) if changes else col
+        return replace_changed(col, changes)
 
     def enums_from_tables(self, tables: Sequence[sa.Table]) -> list[s.Enum]:
         found: dict[tuple, s.Enum] = {}
@@ -225,17 +226,17 @@ class PostgresqlDialect(Dialect):
         params = {"schemas": names}
         tables = reader.tables(
             conn.execute(sa.text(TABLES_SQL), params).all(),
-            _by_table(conn.execute(sa.text(COLUMNS_SQL), params)),
-            _by_table(conn.execute(sa.text(CONSTRAINTS_SQL), params)),
-            _by_table(conn.execute(sa.text(INDEXES_SQL), params)),
+            _by_table(conn.execute(sa.text(COLUMNS_SQL), params).all()),
+            _by_table(conn.execute(sa.text(CONSTRAINTS_SQL), params).all()),
+            _by_table(conn.execute(sa.text(INDEXES_SQL), params).all()),
         )
         return tables, enums
 
 
-def _by_table(result) -> dict[int, list]:
+def _by_table(rows) -> dict[int, list]:
     """Rows grouped by the table oid in their first column."""
     groups: dict[int, list] = defaultdict(list)
-    for row in result:
+    for row in rows:
         groups[row[0]].append(row)
     return groups
 
@@ -246,16 +247,9 @@ class _CatalogReader:
     def __init__(self, dialect: PostgresqlDialect, default_schema: str):
         self.dialect = dialect
         self.default_schema = default_schema
-        self._types: dict[str, str] = {}
 
     def schema(self, name: Optional[str]) -> Optional[str]:
         return None if name == self.default_schema else name
-
-    def type_string(self, text: str) -> str:
-        # Thousands of columns share a handful of types: parse each name once.
-        if text not in self._types:
-            self._types[text] = self.dialect.canonical_type(text)
-        return self._types[text]
 
     def tables(self, table_rows, columns, constraints, indexes) -> list[s.Table]:
         return [
@@ -299,7 +293,7 @@ class _CatalogReader:
             autoincrement, default = True, None
         return s.Column(
             name=row.attname,
-            type=self.type_string(row.type),
+            type=self.dialect.canonical_type(row.type),
             nullable=not row.attnotnull,
             default=self.dialect.normalize_default(default),
             autoincrement=autoincrement,
@@ -317,8 +311,9 @@ class _CatalogReader:
             ref_schema=self.schema(row.ref_schema),
             ondelete=_REFERENTIAL_ACTIONS[row.confdeltype],
             onupdate=_REFERENTIAL_ACTIONS[row.confupdtype],
-            deferrable=row.condeferrable,
-            initially="DEFERRED" if row.condeferred else "IMMEDIATE",
+            # Already in canonical form, so that canonical_table need not rebuild the table.
+            deferrable=row.condeferrable or None,
+            initially=("DEFERRED" if row.condeferred else "IMMEDIATE") if row.condeferrable else None,
         )
 
     def indexes(self, rows) -> tuple[s.Index, ...]:
@@ -449,20 +444,6 @@ def tokenize(sql: str) -> list[str]:
             text = "<>"
         tokens.append(text)
     return tokens
-
-
-@functools.lru_cache(maxsize=4096)
-def _normalize_expression(sql: str) -> str:
-    return _join(_canonical_tokens(sql))
-
-
-@functools.lru_cache(maxsize=4096)
-def _normalize_default(sql: str) -> Optional[str]:
-    tokens = _canonical_tokens(strip_outer_parens(sql))
-    # A quoted number default ('0') is stored bare (0) on a numeric column.
-    text = _join([n for t in tokens for n in _number_tokens(t)])
-    # 'NULL::character varying' is how PostgreSQL keeps an explicit DEFAULT NULL.
-    return None if text in ("", "null") else text
 
 
 def _canonical_tokens(sql: str) -> list[str]:
@@ -704,21 +685,22 @@ def _canonical_identity(identity: s.Identity) -> s.Identity:
 
 
 def _canonical_check(table_name: str, check: s.CheckConstraint) -> s.CheckConstraint:
-    sqltext = _unqualify(table_name, check.sqltext)
-    return check if sqltext == check.sqltext else dataclasses.replace(check, sqltext=sqltext)
+    return replace_changed(check, {"sqltext": _unqualify(table_name, check.sqltext)})
 
 
 def _canonical_index(table_name: str, index: s.Index) -> s.Index:
-    elements = tuple(_canonical_element(table_name, e) for e in index.elements)
-    where = None if index.where is None else _unqualify(table_name, index.where)
-    if elements == index.elements and where == index.where:
-        return index
-    return dataclasses.replace(index, elements=elements, where=where)
+    return replace_changed(
+        index,
+        {
+            "elements": tuple(_canonical_element(table_name, e) for e in index.elements),
+            "where": None if index.where is None else _unqualify(table_name, index.where),
+        },
+    )
 
 
 def _canonical_element(table_name: str, element: s.IndexElement) -> s.IndexElement:
     if element.expression:
-        element = _column_key(dataclasses.replace(element, text=_unqualify(table_name, element.text)))
+        element = _column_key(replace_changed(element, {"text": _unqualify(table_name, element.text)}))
     if element.nulls == _default_nulls(element.descending):
         element = dataclasses.replace(element, nulls=None)
     return element
