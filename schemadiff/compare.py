@@ -115,11 +115,11 @@ class _TableDiff:
     def __init__(self, current: Table, target: Table):
         self.cur, self.new = current, target
         self.name, self.schema = target.name, target.schema
-        fk_gone, fk_new = _match(current.foreign_keys, target.foreign_keys)
-        idx_gone, idx_new = _match(current.indexes, target.indexes)
-        uq_gone, uq_new = _match(current.uniques, target.uniques)
-        ck_gone, ck_new = _match(current.checks, target.checks)
-        pk_gone, pk_new = _match(_opt(current.primary_key), _opt(target.primary_key))
+        fk_gone, fk_new = match_items(current.foreign_keys, target.foreign_keys)
+        idx_gone, idx_new = match_items(current.indexes, target.indexes)
+        uq_gone, uq_new = match_items(current.uniques, target.uniques)
+        ck_gone, ck_new = match_items(current.checks, target.checks)
+        pk_gone, pk_new = match_items(_opt(current.primary_key), _opt(target.primary_key))
 
         self.fk_drops = self._drop(fk_gone)
         self.fk_adds = self._add(fk_new)
@@ -167,7 +167,7 @@ def _opt(item: Optional[T]) -> tuple[T, ...]:
     return () if item is None else (item,)
 
 
-def _match(current: Sequence[T], target: Sequence[T]) -> tuple[list[T], list[T]]:
+def match_items(current: Sequence[T], target: Sequence[T]) -> tuple[list[T], list[T]]:
     """(current items with no equal in target, target items with no equal in current).
 
     A target item with a name must match by name and definition. A target item the model left

@@ -20,7 +20,7 @@ def snapshot_metadata(
     metadata: sa.MetaData, dialect: Dialect, default_schema: Optional[str] = None
 ) -> s.Snapshot:
     """The Snapshot that `metadata.create_all()` would produce on `dialect`'s database."""
-    builder = _Builder(dialect, default_schema)
+    builder = SnapshotBuilder(dialect, default_schema)
     tables = [dialect.canonical_table(builder.table(t)) for t in metadata.tables.values()]
     enums = dialect.enums_from_tables(list(metadata.tables.values()))
     enums = [e if e.schema != default_schema else _unschema(e) for e in enums]
@@ -31,7 +31,7 @@ def _unschema(enum: s.Enum) -> s.Enum:
     return s.Enum(enum.name, enum.values, None)
 
 
-class _Builder:
+class SnapshotBuilder:
     def __init__(self, dialect: Dialect, default_schema: Optional[str]):
         self.dialect = dialect
         self.default_schema = default_schema
@@ -43,9 +43,10 @@ class _Builder:
         if item.name is None:
             return None
         try:
-            return self.dialect.preparer.format_constraint(item, _alembic_quote=False)
+            name = self.dialect.preparer.format_constraint(item, _alembic_quote=False)
         except sa_exc.InvalidRequestError as e:
             raise SchemadiffError(f"table {item.table.name}: {e}") from None
+        return s.ConventionName(name) if isinstance(item.name, sa.sql.elements.conv) else name
 
     def sql(self, clause) -> str:
         if isinstance(clause, str):
@@ -125,13 +126,14 @@ class _Builder:
         return self.dialect.normalize_default(text)
 
     def foreign_key(self, fk: sa.ForeignKeyConstraint) -> s.ForeignKey:
-        target = fk.elements[0].column.table
+        # Read the target from the FK's own spec: the referenced table need not be loaded.
+        targets = [e._column_tokens for e in fk.elements]
         return s.ForeignKey(
             name=self.name(fk),
             columns=tuple(c.name for c in fk.columns),
-            ref_table=target.name,
-            ref_columns=tuple(e.column.name for e in fk.elements),
-            ref_schema=self.schema(target.schema),
+            ref_table=targets[0].table_name,
+            ref_columns=tuple(t.column_name for t in targets),
+            ref_schema=self.schema(targets[0].schema),
             ondelete=fk.ondelete,
             onupdate=fk.onupdate,
             deferrable=fk.deferrable,

@@ -10,6 +10,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Optional, Union
 
+from .errors import SchemadiffError
 from .snapshot import (
     CheckConstraint,
     Column,
@@ -238,6 +239,23 @@ class AlterEnum:
         return self.new.fullname
 
 
+@dataclass(frozen=True)
+class Execute:
+    """Hand-written SQL; `undo` is the SQL that reverses it, when the author gave one."""
+
+    sql: str
+    undo: Optional[str] = None
+
+    def reverse(self) -> "Execute":
+        if self.undo is None:
+            raise SchemadiffError(f"cannot reverse hand-written SQL: {self.sql[:60]!r}")
+        return Execute(self.undo, self.sql)
+
+    @property
+    def target(self) -> str:
+        return "sql"
+
+
 Op = Union[
     CreateTable,
     DropTable,
@@ -253,6 +271,7 @@ Op = Union[
     CreateEnum,
     DropEnum,
     AlterEnum,
+    Execute,
 ]
 
 CONSTRAINT_KINDS = {

@@ -35,6 +35,13 @@ class Expression(str):
         return Expression(key, self.sql)
 
 
+class ConventionName(str):
+    """A name that a naming convention produced; scripts show it as op.f("...")."""
+
+    def __reduce__(self):
+        return (ConventionName, (str(self),))
+
+
 def _sorted(items, key):
     items = tuple(items)
     return items if len(items) < 2 else tuple(sorted(items, key=key))

@@ -17,6 +17,7 @@ Where the two servers differ:
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from sqlalchemy.dialects.mysql.reflection import ReflectedState
 from sqlalchemy.engine import Connection
 
 from .. import snapshot as s
-from .base import Dialect, quote_literal, strip_outer_parens, tokenize
+from .base import Dialect, quote_literal, replace_changed, strip_outer_parens, tokenize
 
 # -- catalog queries: one per kind of object, for every table of every schema in scope ---------
 
@@ -42,13 +43,16 @@ FROM information_schema.TABLES
 WHERE TABLE_SCHEMA IN :schemas AND TABLE_TYPE = 'BASE TABLE'
 """)
 
-# Rows of views come along too; they are dropped for want of a table to belong to.
+# COLUMNS and STATISTICS hold most rows: one row per table, its rows packed as JSON, spares the
+# driver most of its per-field work. MySQL cannot order inside JSON_ARRAYAGG: each packed row
+# starts with its position, and Python sorts. Rows of views come along and are dropped.
 COLUMNS_SQL = _query("""
-SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT, EXTRA,
-    GENERATION_EXPRESSION, COLUMN_COMMENT, COLLATION_NAME
+SELECT TABLE_SCHEMA, TABLE_NAME, JSON_ARRAYAGG(JSON_ARRAY(
+    ORDINAL_POSITION, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT, EXTRA,
+    GENERATION_EXPRESSION, COLUMN_COMMENT, COLLATION_NAME))
 FROM information_schema.COLUMNS
 WHERE TABLE_SCHEMA IN :schemas
-ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION
+GROUP BY TABLE_SCHEMA, TABLE_NAME
 """)
 
 # The default collation of each character set, to tell `CHARACTER SET x` from `COLLATE y`.
@@ -58,10 +62,11 @@ SELECT COLLATION_NAME, CHARACTER_SET_NAME, IS_DEFAULT FROM information_schema.CO
 
 # EXPRESSION (functional key parts) exists from MySQL 8.0.13 on, never on MariaDB.
 _STATISTICS = """
-SELECT TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, NON_UNIQUE, COLUMN_NAME, COLLATION, {expression}
+SELECT TABLE_SCHEMA, TABLE_NAME, JSON_ARRAYAGG(JSON_ARRAY(
+    INDEX_NAME, SEQ_IN_INDEX, NON_UNIQUE, COLUMN_NAME, COLLATION, {expression}))
 FROM information_schema.STATISTICS
 WHERE TABLE_SCHEMA IN :schemas
-ORDER BY TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX
+GROUP BY TABLE_SCHEMA, TABLE_NAME
 """
 STATISTICS_SQL = _query(_STATISTICS.format(expression="NULL"))
 STATISTICS_WITH_EXPRESSIONS_SQL = _query(_STATISTICS.format(expression="EXPRESSION"))
@@ -156,19 +161,17 @@ class MysqlDialect(Dialect):
     def canonical_table(self, table: s.Table) -> s.Table:
         if self._mariadb:
             table = _fold_mariadb_json(table)
-        if not self._enforces_checks:
-            table = dataclasses.replace(table, checks=())
         table = _unique_indexes_as_constraints(table)
-        table = dataclasses.replace(
-            table,
-            columns=tuple(_canonical_column(table.name, c) for c in table.columns),
-            checks=tuple(
-                dataclasses.replace(c, sqltext=_unqualify(table.name, c.sqltext)) for c in table.checks
-            ),
-            indexes=tuple(i for i in table.indexes if not _implicit_foreign_key_index(i, table)),
-            comment=table.comment or None,
-        )
-        return super().canonical_table(table)
+        changes = {
+            "columns": tuple(_canonical_column(table.name, c) for c in table.columns),
+            # MySQL before 8.0.16 parses CHECK and throws it away.
+            "checks": tuple(_canonical_check(table.name, c) for c in table.checks)
+            if self._enforces_checks
+            else (),
+            "indexes": tuple(i for i in table.indexes if not _implicit_foreign_key_index(i, table)),
+            "comment": table.comment or None,
+        }
+        return super().canonical_table(replace_changed(table, changes))
 
     def canonical_foreign_key(self, fk: s.ForeignKey) -> s.ForeignKey:
         # MySQL has no deferrable constraints (and SQLAlchemy users strip the keywords for it).
@@ -273,10 +276,8 @@ class _CatalogReader:
         }
 
     def columns(self, tables: dict, rows) -> None:
-        for schema, table_name, *row in rows:
-            table = tables.get((schema, table_name))
-            if table is not None:
-                table.columns.append(self.column(table, *row))
+        for table, packed in _packed_rows(tables, rows):
+            table.columns = [self.column(table, *row[1:]) for row in packed]
 
     def column(self, table, name, type_, nullable, default, extra, generated, comment, collation):
         extra = extra or ""
@@ -324,20 +325,21 @@ class _CatalogReader:
         return _standard_literals(sql)
 
     def indexes(self, tables: dict, rows) -> None:
-        for schema, table_name, index_name, non_unique, column, collation, expression in rows:
-            table = tables.get((schema, table_name))
-            if table is None:
-                continue
-            if index_name == "PRIMARY":
-                columns = table.primary_key.columns if table.primary_key else ()
-                table.primary_key = s.PrimaryKey(None, (*columns, column))
-                continue
-            if column is not None:
-                element = s.IndexElement(column, descending=collation == "D")
-            else:
-                text = self.dialect.normalize_expression(self.stored_sql(expression))
-                element = s.IndexElement(text, expression=True, descending=collation == "D")
-            table.indexes[index_name].append((element, not int(non_unique)))
+        for table, packed in _packed_rows(tables, rows):
+            for index_name, _, non_unique, column, collation, expression in packed:
+                self.index_key(table, index_name, non_unique, column, collation, expression)
+
+    def index_key(self, table, index_name, non_unique, column, collation, expression) -> None:
+        if index_name == "PRIMARY":
+            columns = table.primary_key.columns if table.primary_key else ()
+            table.primary_key = s.PrimaryKey(None, (*columns, column))
+            return
+        if column is not None:
+            element = s.IndexElement(column, descending=collation == "D")
+        else:
+            text = self.dialect.normalize_expression(self.stored_sql(expression))
+            element = s.IndexElement(text, expression=True, descending=collation == "D")
+        table.indexes[index_name].append((element, not int(non_unique)))
 
     def foreign_keys(self, tables: dict, column_rows, rule_rows) -> None:
         for schema, table_name, name, column, ref_schema, ref_table, ref_column in column_rows:
@@ -355,6 +357,14 @@ class _CatalogReader:
             if table is not None:
                 text = self.dialect.normalize_expression(self.stored_sql(clause))
                 table.checks.append(s.CheckConstraint(name, text))
+
+
+def _packed_rows(tables: dict, rows):
+    """(table, its rows in order) from (schema, table, JSON array of rows) result rows."""
+    for schema, table_name, packed in rows:
+        table = tables.get((schema, table_name))
+        if table is not None:
+            yield table, sorted(json.loads(packed), key=lambda row: row[:2])
 
 
 def _mysql_default_sql(default: str, extra: str) -> str:
@@ -529,21 +539,36 @@ def _canonical_column(table_name: str, col: s.Column) -> s.Column:
     computed = col.computed
     if computed is not None:
         # Generated columns are VIRTUAL unless STORED is said.
-        computed = s.Computed(_unqualify(table_name, computed.sqltext), bool(computed.persisted))
-    return dataclasses.replace(
+        computed = replace_changed(
+            computed,
+            {"sqltext": _unqualify(table_name, computed.sqltext), "persisted": bool(computed.persisted)},
+        )
+    return replace_changed(
         col,
-        # A column with a DEFAULT cannot be AUTO_INCREMENT (SQLAlchemy then leaves it out).
-        autoincrement=col.autoincrement and col.default is None,
-        computed=computed,
-        comment=col.comment or None,
+        {
+            # A column with a DEFAULT cannot be AUTO_INCREMENT (SQLAlchemy then leaves it out).
+            "autoincrement": col.autoincrement and col.default is None,
+            "computed": computed,
+            "comment": col.comment or None,
+        },
     )
 
 
+def _canonical_check(table_name: str, check: s.CheckConstraint) -> s.CheckConstraint:
+    return replace_changed(check, {"sqltext": _unqualify(table_name, check.sqltext)})
+
+
+# A qualified column in normalized text: 'account . name' or 'shop . account . name'.
+_QUALIFIED = re.compile(r"(?<!\. )(?<![\w$])(?:[\w$]+ \. )?([\w$]+) \. (?=[\w$])")
+
+
 def _unqualify(table_name: str, text: str) -> str:
-    """'account . name' -> 'name' in normalized text: SQLAlchemy compiles model expressions
-    with table-qualified columns, MySQL stores a table's own columns bare."""
-    prefix = rf"(?<!\. )(?<!\S)(?:[\w$]+ \. )?{re.escape(table_name.lower())} \. "
-    return re.sub(prefix, "", text)
+    """SQLAlchemy compiles model expressions with table-qualified columns; MySQL stores a
+    table's own columns bare."""
+    if " . " not in text:
+        return text
+    table = table_name.lower()
+    return _QUALIFIED.sub(lambda m: "" if m.group(1) == table else m.group(), text)
 
 
 def _fold_mariadb_json(table: s.Table) -> s.Table:

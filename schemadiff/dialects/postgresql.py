@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import warnings
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from typing import Optional, Sequence
 
 import sqlalchemy as sa
@@ -40,7 +40,7 @@ LEFT JOIN pg_catalog.pg_description d
 # The sequence a column owns: SERIAL makes one ('a'uto dependency), IDENTITY too ('i'nternal).
 COLUMNS_SQL = _SCOPE + """
 SELECT DISTINCT ON (a.attrelid, a.attnum)
-    a.attrelid, a.attname,
+    a.attrelid, a.attnum, a.attname,
     pg_catalog.format_type(a.atttypid, a.atttypmod) AS type,
     a.attnotnull, a.attidentity, a.attgenerated,
     pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) AS default,
@@ -63,17 +63,14 @@ ORDER BY a.attrelid, a.attnum
 
 CONSTRAINTS_SQL = _SCOPE + """
 SELECT
-    con.conrelid, con.conname, con.contype,
-    ARRAY(
-        SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)
-        JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
-        ORDER BY k.ord
-    ) AS columns,
-    ARRAY(
+    con.conrelid, con.conname, con.contype, con.conkey, con.confrelid, con.confkey,
+    -- Column numbers are named from the columns query; only a referenced table outside the
+    -- scope needs its names looked up here.
+    CASE WHEN con.contype = 'f' AND con.confrelid NOT IN (SELECT oid FROM scope) THEN ARRAY(
         SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY AS k(attnum, ord)
         JOIN pg_catalog.pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum
         ORDER BY k.ord
-    ) AS ref_columns,
+    ) END AS outside_ref_columns,
     rn.nspname AS ref_schema, rc.relname AS ref_table,
     con.confdeltype, con.confupdtype, con.condeferrable, con.condeferred,
     pg_catalog.pg_get_expr(con.conbin, con.conrelid, true) AS check_expr
@@ -97,10 +94,8 @@ JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
 CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
 LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
 WHERE i.indrelid IN (SELECT oid FROM scope) AND k.ord <= i.indnkeyatts
-    AND NOT EXISTS (
-        SELECT 1 FROM pg_catalog.pg_constraint con
-        WHERE con.conindid = i.indexrelid AND con.conrelid = i.indrelid
-        AND con.contype IN ('p', 'u', 'x')
+    AND i.indexrelid NOT IN (
+        SELECT con.conindid FROM pg_catalog.pg_constraint con WHERE con.contype IN ('p', 'u', 'x')
     )
 ORDER BY i.indrelid, ic.relname, k.ord
 """
@@ -215,22 +210,30 @@ class PostgresqlDialect(Dialect):
     ) -> tuple[list[s.Table], list[s.Enum]]:
         default = self.default_schema(conn)
         names = [name or default for name in schemas]
-        enum_rows = conn.execute(sa.text(ENUMS_SQL)).all()
+        enum_rows = _fetch(conn, ENUMS_SQL)
         self._named_types = _NamedTypes(enum_rows)
         enums = [
             s.Enum(r.typname, tuple(r.labels), None if r.nspname == default else r.nspname)
             for r in enum_rows
             if r.nspname in names
         ]
-        reader = _CatalogReader(self, default)
         params = {"schemas": names}
+        column_rows = _fetch(conn, COLUMNS_SQL, params)
+        reader = _CatalogReader(self, default, column_rows)
         tables = reader.tables(
-            conn.execute(sa.text(TABLES_SQL), params).all(),
-            _by_table(conn.execute(sa.text(COLUMNS_SQL), params).all()),
-            _by_table(conn.execute(sa.text(CONSTRAINTS_SQL), params).all()),
-            _by_table(conn.execute(sa.text(INDEXES_SQL), params).all()),
+            _fetch(conn, TABLES_SQL, params),
+            _by_table(column_rows),
+            _by_table(_fetch(conn, CONSTRAINTS_SQL, params)),
+            _by_table(_fetch(conn, INDEXES_SQL, params)),
         )
         return tables, enums
+
+
+def _fetch(conn: Connection, sql: str, params: Optional[dict] = None) -> list:
+    """All rows as named tuples: their fields read ten times faster than SQLAlchemy Rows'."""
+    result = conn.execute(sa.text(sql), params or {})
+    row_type = namedtuple("CatalogRow", result.keys())
+    return [row_type._make(row) for row in result.all()]
 
 
 def _by_table(rows) -> dict[int, list]:
@@ -244,9 +247,13 @@ def _by_table(rows) -> dict[int, list]:
 class _CatalogReader:
     """Turns catalog rows into snapshot Tables (no SQL here)."""
 
-    def __init__(self, dialect: PostgresqlDialect, default_schema: str):
+    def __init__(self, dialect: PostgresqlDialect, default_schema: str, column_rows):
         self.dialect = dialect
         self.default_schema = default_schema
+        self.attnames = {(r.attrelid, r.attnum): r.attname for r in column_rows}
+
+    def names(self, relid: int, attnums) -> tuple[str, ...]:
+        return tuple(self.attnames[(relid, n)] for n in attnums)
 
     def schema(self, name: Optional[str]) -> Optional[str]:
         return None if name == self.default_schema else name
@@ -266,8 +273,10 @@ class _CatalogReader:
             name=row.relname,
             schema=self.schema(row.nspname),
             columns=tuple(self.column(c) for c in column_rows),
-            primary_key=s.PrimaryKey(pk.conname, tuple(pk.columns)) if pk else None,
-            uniques=tuple(s.UniqueConstraint(c.conname, tuple(c.columns)) for c in kinds["u"]),
+            primary_key=s.PrimaryKey(pk.conname, self.names(pk.conrelid, pk.conkey)) if pk else None,
+            uniques=tuple(
+                s.UniqueConstraint(c.conname, self.names(c.conrelid, c.conkey)) for c in kinds["u"]
+            ),
             checks=tuple(
                 s.CheckConstraint(c.conname, self.dialect.normalize_expression(c.check_expr))
                 for c in kinds["c"]
@@ -305,9 +314,13 @@ class _CatalogReader:
     def foreign_key(self, row) -> s.ForeignKey:
         return s.ForeignKey(
             name=row.conname,
-            columns=tuple(row.columns),
+            columns=self.names(row.conrelid, row.conkey),
             ref_table=row.ref_table,
-            ref_columns=tuple(row.ref_columns),
+            ref_columns=(
+                tuple(row.outside_ref_columns)
+                if row.outside_ref_columns is not None
+                else self.names(row.confrelid, row.confkey)
+            ),
             ref_schema=self.schema(row.ref_schema),
             ondelete=_REFERENTIAL_ACTIONS[row.confdeltype],
             onupdate=_REFERENTIAL_ACTIONS[row.confupdtype],

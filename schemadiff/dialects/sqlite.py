@@ -60,13 +60,13 @@ class SqliteDialect(Dialect):
 
     def canonical_table(self, table: s.Table) -> s.Table:
         table = super().canonical_table(table)
-        pk = table.primary_key.columns if table.primary_key else ()
         columns = tuple(
             replace_changed(
                 c,
                 {
-                    # INTEGER PRIMARY KEY is the rowid: it numbers itself whatever the model said.
-                    "autoincrement": pk == (c.name,) and c.type == "INTEGER",
+                    # Only INTEGER PRIMARY KEY numbers itself (it is the rowid), whatever the
+                    # model says: the primary key and the type decide, and both are compared.
+                    "autoincrement": False,
                     "computed": c.computed
                     and replace_changed(c.computed, {"persisted": bool(c.computed.persisted)}),
                 },

@@ -1,0 +1,309 @@
+"""The `op` vocabulary of revision scripts, with Alembic's names and keyword signatures.
+
+Each call turns its arguments into an Op value and hands it to a handler: the runtime executes
+it, a test records it. Calls that name an existing object (drop_column, alter_column, ...) read
+its full definition from `state`, the schema as it stands at this point of the history, so the
+Op can be reversed exactly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, Callable, Iterator, Optional, Sequence, Union
+
+import sqlalchemy as sa
+
+from . import ops as o
+from . import snapshot as s
+from .dialects.base import Dialect
+from .errors import SchemadiffError
+from .compare import match_items
+from .from_metadata import SnapshotBuilder
+from .state import apply, find_column, find_table, same_object
+from .to_metadata import to_table
+
+_UNSET: Any = object()
+_CONSTRAINT_TYPES = {
+    "primary": s.PrimaryKey,
+    "unique": s.UniqueConstraint,
+    "check": s.CheckConstraint,
+    "foreignkey": s.ForeignKey,
+    "foreign": s.ForeignKey,
+}
+
+
+class Operations:
+    """One script run: `handler` receives each Op; `state` follows along."""
+
+    def __init__(
+        self,
+        dialect: Dialect,
+        state: s.Snapshot,
+        handler: Callable[[o.Op], None],
+        bind: Optional[sa.engine.Connection] = None,
+    ):
+        self.dialect = dialect
+        self.state = state
+        self.handler = handler
+        self._bind = bind
+        self._builder = SnapshotBuilder(dialect, None)
+
+    # -- plumbing ---------------------------------------------------------------------------
+    def run(self, op: o.Op) -> None:
+        new_state = apply(self.state, op)
+        self.handler(op)
+        self.state = new_state
+
+    def _table(self, name: str, schema: Optional[str]) -> s.Table:
+        return find_table(self.state, name, schema)
+
+    def _sa_table(self, name: str, schema: Optional[str]) -> sa.Table:
+        """The table as it stands, as SQLAlchemy objects that new columns and indexes attach to."""
+        return to_table(self._table(name, schema), sa.MetaData(), self.dialect)
+
+    # -- names and SQL ----------------------------------------------------------------------
+    @staticmethod
+    def f(name: str) -> sa.sql.elements.conv:
+        """Marks a name as final: no naming convention applies to it again."""
+        return sa.sql.elements.conv(name)
+
+    def get_bind(self) -> sa.engine.Connection:
+        if self._bind is None:
+            raise SchemadiffError("op.get_bind() needs a database connection; it has none in --sql mode")
+        return self._bind
+
+    def execute(self, sqltext: Union[str, sa.sql.ClauseElement], undo: Optional[str] = None) -> None:
+        sql = sqltext if isinstance(sqltext, str) else str(sqltext.compile(dialect=self.dialect.sa_dialect))
+        self.run(o.Execute(sql, undo))
+
+    # -- tables -----------------------------------------------------------------------------
+    def create_table(self, table_name: str, *items: Any, schema: Optional[str] = None, comment: Optional[str] = None, **kw: Any) -> sa.Table:
+        table = sa.Table(table_name, sa.MetaData(), *items, schema=schema, comment=comment, **kw)
+        self.run(o.CreateTable(self.dialect.canonical_table(self._builder.table(table))))
+        return table
+
+    def drop_table(self, table_name: str, schema: Optional[str] = None) -> None:
+        self.run(o.DropTable(self._table(table_name, schema)))
+
+    def rename_table(self, old_table_name: str, new_table_name: str, schema: Optional[str] = None) -> None:
+        self.run(o.RenameTable(old_table_name, new_table_name, schema))
+
+    def create_table_comment(self, table_name: str, comment: str, existing_comment: Optional[str] = None, schema: Optional[str] = None) -> None:
+        existing = self._table(table_name, schema).comment
+        self.run(o.SetTableComment(table_name, comment, existing, schema))
+
+    def drop_table_comment(self, table_name: str, existing_comment: Optional[str] = None, schema: Optional[str] = None) -> None:
+        existing = self._table(table_name, schema).comment
+        self.run(o.SetTableComment(table_name, None, existing, schema))
+
+    # -- columns ----------------------------------------------------------------------------
+    def add_column(self, table_name: str, column: sa.Column, schema: Optional[str] = None) -> None:
+        table = self._sa_table(table_name, schema)
+        table.append_column(column)
+        snap = self.dialect.canonical_table(self._builder.table(table))
+        self.run(o.AddColumn(table_name, snap.column(column.name), schema))
+
+    def drop_column(self, table_name: str, column_name: str, schema: Optional[str] = None, **kw: Any) -> None:
+        column = find_column(self._table(table_name, schema), column_name)
+        self.run(o.DropColumn(table_name, column, schema))
+
+    def alter_column(
+        self,
+        table_name: str,
+        column_name: str,
+        nullable: Optional[bool] = None,
+        comment: Any = _UNSET,
+        server_default: Any = _UNSET,
+        new_column_name: Optional[str] = None,
+        type_: Any = None,
+        autoincrement: Optional[bool] = None,
+        schema: Optional[str] = None,
+        **existing: Any,  # existing_type=, existing_nullable=, ...: for readers; state knows them
+    ) -> None:
+        table = self._table(table_name, schema)
+        old = find_column(table, column_name)
+        changes: dict = {}
+        if nullable is not None:
+            changes["nullable"] = nullable
+        if comment is not _UNSET:
+            changes["comment"] = comment or None
+        if server_default is not _UNSET:
+            changes["default"] = self._default(server_default)
+        if new_column_name is not None:
+            changes["name"] = new_column_name
+        if type_ is not None:
+            type_ = type_() if isinstance(type_, type) else type_
+            changes["type"] = self.dialect.type_string(type_)
+        if autoincrement is not None:
+            changes["autoincrement"] = autoincrement
+        new = self._canonical_column(table, old, dataclasses.replace(old, **changes))
+        self.run(o.AlterColumn(table_name, old, new, schema))
+
+    def _default(self, server_default: Any) -> Optional[s.Expression]:
+        if server_default is None or server_default is False:
+            return None
+        column = sa.Column("x", sa.Integer, server_default=server_default)
+        return self._builder.default(column)
+
+    def _canonical_column(self, table: s.Table, old: s.Column, new: s.Column) -> s.Column:
+        """The column as the dialect's canonical form has it, within its table."""
+        columns = tuple(new if c.name == old.name else c for c in table.columns)
+        canonical = self.dialect.canonical_table(dataclasses.replace(table, columns=columns))
+        return canonical.column(new.name)
+
+    # -- indexes ----------------------------------------------------------------------------
+    def create_index(
+        self,
+        index_name: Optional[str],
+        table_name: str,
+        columns: Sequence[Any],
+        schema: Optional[str] = None,
+        unique: bool = False,
+        **kw: Any,
+    ) -> None:
+        table = self._sa_table(table_name, schema)
+        keys = [table.c[c] if isinstance(c, str) and c in table.c else c for c in columns]
+        index = sa.Index(index_name, *keys, unique=unique, _table=table, **kw)
+        self.run(o.CreateIndex(table_name, self._builder.index(index), schema))
+
+    def drop_index(self, index_name: str, table_name: Optional[str] = None, schema: Optional[str] = None, **kw: Any) -> None:
+        table = self._index_table(index_name, table_name, schema)
+        index = next(i for i in table.indexes if i.name == index_name)
+        self.run(o.DropIndex(table.name, index, schema))
+
+    def _index_table(self, index_name: str, table_name: Optional[str], schema: Optional[str]) -> s.Table:
+        tables = [self._table(table_name, schema)] if table_name else [t for t in self.state.tables if t.schema == schema]
+        for table in tables:
+            if any(i.name == index_name for i in table.indexes):
+                return table
+        where = f" on {o.qualified(schema, table_name)}" if table_name else ""
+        raise SchemadiffError(f"no index {index_name!r}{where} at this point of the history")
+
+    # -- constraints ------------------------------------------------------------------------
+    def _add_constraint(self, table_name: str, schema: Optional[str], constraint: sa.Constraint) -> None:
+        table = self._sa_table(table_name, schema)
+        before = _constraints(self.dialect.canonical_table(self._builder.table(table)))
+        table.append_constraint(constraint)
+        after = _constraints(self.dialect.canonical_table(self._builder.table(table)))
+        _, added = match_items(before, after)
+        if len(added) != 1:
+            raise SchemadiffError(f"{type(constraint).__name__} on {table_name} adds nothing new")
+        self.run(o.AddConstraint(table_name, added[0], schema))
+
+    def create_primary_key(self, constraint_name: Optional[str], table_name: str, columns: Sequence[str], schema: Optional[str] = None) -> None:
+        self._add_constraint(table_name, schema, sa.PrimaryKeyConstraint(*columns, name=constraint_name))
+
+    def create_unique_constraint(self, constraint_name: Optional[str], table_name: str, columns: Sequence[str], schema: Optional[str] = None, **kw: Any) -> None:
+        self._add_constraint(table_name, schema, sa.UniqueConstraint(*columns, name=constraint_name, **kw))
+
+    def create_check_constraint(self, constraint_name: Optional[str], table_name: str, condition: Any, schema: Optional[str] = None, **kw: Any) -> None:
+        condition = sa.text(condition) if isinstance(condition, str) else condition
+        self._add_constraint(table_name, schema, sa.CheckConstraint(condition, name=constraint_name, **kw))
+
+    def create_foreign_key(
+        self,
+        constraint_name: Optional[str],
+        source_table: str,
+        referent_table: str,
+        local_cols: Sequence[str],
+        remote_cols: Sequence[str],
+        onupdate: Optional[str] = None,
+        ondelete: Optional[str] = None,
+        deferrable: Optional[bool] = None,
+        initially: Optional[str] = None,
+        source_schema: Optional[str] = None,
+        referent_schema: Optional[str] = None,
+        **kw: Any,
+    ) -> None:
+        prefix = f"{referent_schema}.{referent_table}" if referent_schema else referent_table
+        fk = sa.ForeignKeyConstraint(
+            list(local_cols),
+            [f"{prefix}.{c}" for c in remote_cols],
+            name=constraint_name,
+            onupdate=onupdate,
+            ondelete=ondelete,
+            deferrable=deferrable,
+            initially=initially,
+        )
+        self._add_constraint(source_table, source_schema, fk)
+
+    def drop_constraint(
+        self,
+        constraint_name: Optional[str],
+        table_name: str,
+        type_: Optional[str] = None,
+        schema: Optional[str] = None,
+        columns: Optional[Sequence[str]] = None,
+        condition: Optional[str] = None,
+    ) -> None:
+        """Drops a constraint by name; an unnamed one (SQLite) is named by `columns` or `condition`."""
+        table = self._table(table_name, schema)
+        candidates = [c for c in _constraints(table) if type_ is None or isinstance(c, _CONSTRAINT_TYPES[type_])]
+        found = [c for c in candidates if _matches(c, constraint_name, columns, condition, self.dialect)]
+        if len(found) != 1:
+            what = constraint_name or columns or condition
+            problem = "no" if not found else "more than one"
+            raise SchemadiffError(f"{problem} constraint {what!r} on {table.fullname} at this point of the history")
+        self.run(o.DropConstraint(table_name, found[0], schema))
+
+    # -- enums (PostgreSQL) -----------------------------------------------------------------
+    def create_enum(self, name: str, values: Sequence[str], schema: Optional[str] = None) -> None:
+        self.run(o.CreateEnum(s.Enum(name, tuple(values), schema)))
+
+    def drop_enum(self, name: str, schema: Optional[str] = None) -> None:
+        self.run(o.DropEnum(self._enum(name, schema)))
+
+    def alter_enum(self, name: str, values: Sequence[str], schema: Optional[str] = None, **existing: Any) -> None:
+        old = self._enum(name, schema)
+        self.run(o.AlterEnum(old, dataclasses.replace(old, values=tuple(values))))
+
+    def add_enum_value(self, name: str, value: str, before: Optional[str] = None, after: Optional[str] = None, schema: Optional[str] = None) -> None:
+        values = list(self._enum(name, schema).values)
+        anchor = before or after
+        at = len(values) if anchor is None else values.index(anchor) + (1 if after else 0)
+        self.alter_enum(name, values[:at] + [value] + values[at:], schema)
+
+    def _enum(self, name: str, schema: Optional[str]) -> s.Enum:
+        for enum in self.state.enums:
+            if enum.key == (schema or "", name):
+                return enum
+        raise SchemadiffError(f"no enum {o.qualified(schema, name)} at this point of the history")
+
+
+def _constraints(table: s.Table) -> list:
+    pk = [table.primary_key] if table.primary_key else []
+    return pk + list(table.uniques) + list(table.checks) + list(table.foreign_keys)
+
+
+def _matches(c, name, columns, condition, dialect: Dialect) -> bool:
+    if name is not None:
+        return c.name == name
+    if columns is not None:
+        return tuple(getattr(c, "columns", ())) == tuple(columns)
+    if condition is not None:
+        return isinstance(c, s.CheckConstraint) and c.sqltext == dialect.normalize_expression(condition)
+    return False
+
+
+# -- the `op` module's current Operations ----------------------------------------------------------
+
+_current: ContextVar[Optional[Operations]] = ContextVar("schemadiff_operations", default=None)
+
+
+def current() -> Operations:
+    operations = _current.get()
+    if operations is None:
+        raise SchemadiffError("`op` is only usable while schemadiff runs a revision script")
+    return operations
+
+
+@contextmanager
+def using(operations: Operations) -> Iterator[Operations]:
+    """Makes `from schemadiff import op` act through `operations` inside the block."""
+    token = _current.set(operations)
+    try:
+        yield operations
+    finally:
+        _current.reset(token)

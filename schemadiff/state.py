@@ -1,0 +1,188 @@
+"""Applying ops to a Snapshot, without a database.
+
+This is how a script's by-name calls (`op.drop_column("account", "legacy")`) recover the full
+definition of what they drop, and how offline SQL knows every table as it stands at each step.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from functools import singledispatch
+from typing import Optional
+
+from . import ops as o
+from .errors import SchemadiffError
+from .snapshot import (
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    PrimaryKey,
+    Snapshot,
+    Table,
+    UniqueConstraint,
+    definition_key,
+)
+
+_COLLECTIONS = {UniqueConstraint: "uniques", CheckConstraint: "checks", ForeignKey: "foreign_keys"}
+
+
+def find_table(snap: Snapshot, name: str, schema: Optional[str]) -> Table:
+    table = snap.table(name, schema)
+    if table is None:
+        raise SchemadiffError(f"no table {o.qualified(schema, name)} at this point of the history")
+    return table
+
+
+def find_column(table: Table, name: str) -> Column:
+    column = table.column(name)
+    if column is None:
+        raise SchemadiffError(f"table {table.fullname} has no column {name!r} at this point of the history")
+    return column
+
+
+def same_object(a, b) -> bool:
+    """Two constraints or indexes are the same object: by name, or by definition when unnamed."""
+    if a.name is not None and b.name is not None:
+        return a.name == b.name
+    return definition_key(a) == definition_key(b)
+
+
+def apply(snap: Snapshot, op: o.Op) -> Snapshot:
+    """The snapshot after `op`."""
+    return _apply(op, snap)
+
+
+def apply_all(snap: Snapshot, ops) -> Snapshot:
+    for op in ops:
+        snap = apply(snap, op)
+    return snap
+
+
+def _with_table(snap: Snapshot, table: Table) -> Snapshot:
+    others = tuple(t for t in snap.tables if t.key != table.key)
+    return dataclasses.replace(snap, tables=others + (table,))
+
+
+def _without_table(snap: Snapshot, table: Table) -> Snapshot:
+    return dataclasses.replace(snap, tables=tuple(t for t in snap.tables if t.key != table.key))
+
+
+def _edit(snap: Snapshot, op, **changes) -> Snapshot:
+    table = find_table(snap, op.table_name, op.schema)
+    return _with_table(snap, dataclasses.replace(table, **changes))
+
+
+@singledispatch
+def _apply(op, snap: Snapshot) -> Snapshot:
+    raise TypeError(f"not an op: {op!r}")
+
+
+@_apply.register
+def _(op: o.CreateTable, snap):
+    if snap.table(op.table.name, op.table.schema) is not None:
+        raise SchemadiffError(f"table {op.table.fullname} exists already")
+    return _with_table(snap, op.table)
+
+
+@_apply.register
+def _(op: o.DropTable, snap):
+    return _without_table(snap, find_table(snap, op.table.name, op.table.schema))
+
+
+@_apply.register
+def _(op: o.RenameTable, snap):
+    table = find_table(snap, op.old_name, op.schema)
+    return _with_table(_without_table(snap, table), dataclasses.replace(table, name=op.new_name))
+
+
+@_apply.register
+def _(op: o.SetTableComment, snap):
+    return _edit(snap, op, comment=op.comment)
+
+
+@_apply.register
+def _(op: o.AddColumn, snap):
+    table = find_table(snap, op.table_name, op.schema)
+    if table.column(op.column.name) is not None:
+        raise SchemadiffError(f"table {table.fullname} has a column {op.column.name!r} already")
+    return _with_table(snap, dataclasses.replace(table, columns=table.columns + (op.column,)))
+
+
+@_apply.register
+def _(op: o.DropColumn, snap):
+    table = find_table(snap, op.table_name, op.schema)
+    find_column(table, op.column.name)
+    kept = tuple(c for c in table.columns if c.name != op.column.name)
+    return _with_table(snap, dataclasses.replace(table, columns=kept))
+
+
+@_apply.register
+def _(op: o.AlterColumn, snap):
+    table = find_table(snap, op.table_name, op.schema)
+    find_column(table, op.existing.name)
+    columns = tuple(op.new if c.name == op.existing.name else c for c in table.columns)
+    return _with_table(snap, dataclasses.replace(table, columns=columns))
+
+
+@_apply.register
+def _(op: o.CreateIndex, snap):
+    table = find_table(snap, op.table_name, op.schema)
+    return _with_table(snap, dataclasses.replace(table, indexes=table.indexes + (op.index,)))
+
+
+@_apply.register
+def _(op: o.DropIndex, snap):
+    table = find_table(snap, op.table_name, op.schema)
+    kept = _remove(table.indexes, op.index, f"index {op.index.name} on {table.fullname}")
+    return _with_table(snap, dataclasses.replace(table, indexes=kept))
+
+
+@_apply.register
+def _(op: o.AddConstraint, snap):
+    table = find_table(snap, op.table_name, op.schema)
+    c = op.constraint
+    if isinstance(c, PrimaryKey):
+        return _with_table(snap, dataclasses.replace(table, primary_key=c))
+    field = _COLLECTIONS[type(c)]
+    return _with_table(snap, dataclasses.replace(table, **{field: getattr(table, field) + (c,)}))
+
+
+@_apply.register
+def _(op: o.DropConstraint, snap):
+    table = find_table(snap, op.table_name, op.schema)
+    c = op.constraint
+    if isinstance(c, PrimaryKey):
+        return _with_table(snap, dataclasses.replace(table, primary_key=None))
+    field = _COLLECTIONS[type(c)]
+    kind = o.CONSTRAINT_KINDS[type(c)]
+    kept = _remove(getattr(table, field), c, f"{kind} constraint {c.name or ''} on {table.fullname}")
+    return _with_table(snap, dataclasses.replace(table, **{field: kept}))
+
+
+@_apply.register
+def _(op: o.CreateEnum, snap):
+    return dataclasses.replace(snap, enums=snap.enums + (op.enum,))
+
+
+@_apply.register
+def _(op: o.DropEnum, snap):
+    return dataclasses.replace(snap, enums=tuple(e for e in snap.enums if e.key != op.enum.key))
+
+
+@_apply.register
+def _(op: o.AlterEnum, snap):
+    return dataclasses.replace(
+        snap, enums=tuple(op.new if e.key == op.existing.key else e for e in snap.enums)
+    )
+
+
+@_apply.register
+def _(op: o.Execute, snap):
+    return snap  # hand-written SQL: its effect on the schema is unknown here
+
+
+def _remove(items: tuple, item, label: str) -> tuple:
+    for i, existing in enumerate(items):
+        if same_object(existing, item):
+            return items[:i] + items[i + 1 :]
+    raise SchemadiffError(f"no {label} at this point of the history")
