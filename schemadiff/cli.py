@@ -5,7 +5,9 @@ Exit codes: 0 success (or no drift), 1 drift found by `check`, 2 any error.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
+from pathlib import Path
 from typing import Optional, Sequence
 
 import click
@@ -15,7 +17,8 @@ from .api import Scope, connect, diff
 from .config import Config, load_config, load_metadata
 from .errors import SchemadiffError
 from .ops import Op
-from .report import FORMATS, as_text, render_report
+from .report import FORMATS, as_text, describe, render_report
+from .scripts import generate_revision, init_project
 
 _FLAGS = "schemadiff.flags"
 
@@ -80,6 +83,52 @@ def check_command(ctx: click.Context) -> int:
     changes = _changes(_config(ctx))
     click.echo(as_text(changes))
     return 1 if changes else 0
+
+
+@cli.command("init")
+@click.argument("directory", required=False)
+@_global_options
+@click.pass_context
+def init_command(ctx: click.Context, directory: Optional[str]) -> int:
+    """Create the migrations folder (and a [tool.schemadiff] section if there is none)."""
+    config = _config(ctx)
+    if directory:
+        config = dataclasses.replace(config, dir=directory)
+    for line in init_project(config):
+        click.echo(line)
+    return 0
+
+
+@cli.command("generate")
+@click.option("-m", "--message", required=True, help="What the revision does.")
+@click.option("--empty", is_flag=True, help="Write an empty script, without comparing.")
+@click.option("--rev-id", metavar="ID", help="Use this revision id instead of a random one.")
+@_global_options
+@click.pass_context
+def generate_command(ctx: click.Context, message: str, empty: bool, rev_id: Optional[str]) -> int:
+    """Write a revision script for the differences between the database and the models."""
+    config = _config(ctx)
+    if empty:
+        result = generate_revision(config, message, rev_id=rev_id)
+    else:
+        url = config.require_url()
+        metadata = load_metadata(config.require_metadata(), config.root)
+        with connect(url) as conn:
+            result = generate_revision(config, message, conn, metadata, rev_id=rev_id)
+    if result.path is None:
+        click.echo("No changes: the database matches the models, so nothing was written (--empty writes an empty script).")
+        return 0
+    for op in result.ops:
+        click.echo(f"  {describe(op)}")
+    click.echo(f"Generated {_shown(config, result.path)}")
+    return 0
+
+
+def _shown(config: Config, path: Path) -> str:
+    try:
+        return str(path.relative_to(config.root))
+    except ValueError:
+        return str(path)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:

@@ -29,8 +29,21 @@ class Config:
     dir: str = "migrations"
     exclude_tables: tuple[str, ...] = ()
     schemas: tuple[str, ...] = ()
+    file_template: str = "%(rev)s_%(slug)s"
+    version_table: str = VERSION_TABLE
+    version_table_schema: Optional[str] = None
     #: Whether pyproject.toml already has a [tool.schemadiff] section.
     has_section: bool = False
+    #: black's line length for rendered scripts, from [tool.black] when the project sets one.
+    line_length: int = 88
+
+    @property
+    def migrations_dir(self) -> Path:
+        return self.root / self.dir
+
+    @property
+    def versions_dir(self) -> Path:
+        return self.migrations_dir / "versions"
 
     def require_url(self) -> str:
         if not self.url:
@@ -49,7 +62,16 @@ class Config:
         return self.metadata
 
 
-_KEYS = {"url": str, "metadata": str, "dir": str, "exclude_tables": list, "schemas": list}
+_KEYS = {
+    "url": str,
+    "metadata": str,
+    "dir": str,
+    "exclude_tables": list,
+    "schemas": list,
+    "file_template": str,
+    "version_table": str,
+    "version_table_schema": str,
+}
 
 
 def load_config(
@@ -59,21 +81,28 @@ def load_config(
 ) -> Config:
     """Config for the project in `root` (default: the current folder); flags that are None are unset."""
     root = Path(root or Path.cwd())
-    section = _read_section(root / "pyproject.toml")
+    pyproject = _read_pyproject(root / "pyproject.toml")
+    section = _section(pyproject, root / "pyproject.toml")
     values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in (section or {}).items()}
+    line_length = pyproject.get("tool", {}).get("black", {}).get("line-length")
+    if isinstance(line_length, int):
+        values["line_length"] = line_length
     if env.get("SCHEMADIFF_URL"):
         values["url"] = env["SCHEMADIFF_URL"]
     values.update({k: v for k, v in flags.items() if v is not None})
     return Config(root=root, has_section=section is not None, **values)
 
 
-def _read_section(path: Path) -> Optional[dict]:
+def _read_pyproject(path: Path) -> dict:
     if not path.exists():
-        return None
+        return {}
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise SchemadiffError(f"{path}: not valid TOML: {e}") from None
+
+
+def _section(data: dict, path: Path) -> Optional[dict]:
     section = data.get("tool", {}).get("schemadiff")
     if section is None:
         return None

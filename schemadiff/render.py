@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from . import ops as o
 from . import snapshot as s
 from .dialects.base import Dialect
+from .errors import SchemadiffError
 from .from_metadata import SnapshotBuilder
 from .hazards import hazards
 from .to_metadata import to_table
@@ -77,7 +78,7 @@ def render_script(
     renderer = Renderer(dialect)
     upgrades = renderer.body(list(ops))
     downgrades = renderer.body(o.reverse_all(list(ops)))
-    source = string.Template(template).substitute(
+    values = dict(
         message=info.message,
         revision=info.revision,
         down_revision_ids=", ".join(info.down_revision),
@@ -90,6 +91,12 @@ def render_script(
         upgrades=upgrades,
         downgrades=downgrades,
     )
+    try:
+        source = string.Template(template).substitute(values)
+    except KeyError as e:
+        raise SchemadiffError(f"script template: unknown placeholder ${e.args[0]}") from None
+    except ValueError as e:
+        raise SchemadiffError(f"script template: {e}") from None
     return format_source(source, line_length)
 
 

@@ -143,9 +143,7 @@ class MysqlDialect(Dialect):
         return compiled
 
     # -- defaults and expressions -----------------------------------------------------
-    def normalize_default(self, sql: Optional[str]) -> Optional[str]:
-        if sql is None:
-            return None
+    def default_key(self, sql: str) -> Optional[str]:
         tokens = _tokens(strip_outer_parens(sql))
         if len(tokens) == 1 and _QUOTED_NUMBER.fullmatch(tokens[0]):
             # MySQL stores a constant as the column's type: '0' on an INT column is 0.
@@ -154,7 +152,7 @@ class MysqlDialect(Dialect):
         text = " ".join(tokens)
         return None if text in ("", "null") else text
 
-    def normalize_expression(self, sql: str) -> str:
+    def expression_key(self, sql: str) -> str:
         return " ".join(_tokens(sql))
 
     # -- symmetric canonical form -----------------------------------------------------
@@ -164,10 +162,11 @@ class MysqlDialect(Dialect):
         table = _unique_indexes_as_constraints(table)
         changes = {
             "columns": tuple(_canonical_column(table.name, c) for c in table.columns),
-            # MySQL before 8.0.16 parses CHECK and throws it away.
-            "checks": tuple(_canonical_check(table.name, c) for c in table.checks)
-            if self._enforces_checks
-            else (),
+            "checks": (
+                tuple(_canonical_check(table.name, c) for c in table.checks)
+                if self._enforces_checks
+                else ()
+            ),
             "indexes": tuple(i for i in table.indexes if not _implicit_foreign_key_index(i, table)),
             "comment": table.comment or None,
         }
@@ -176,7 +175,7 @@ class MysqlDialect(Dialect):
     def canonical_foreign_key(self, fk: s.ForeignKey) -> s.ForeignKey:
         # MySQL has no deferrable constraints (and SQLAlchemy users strip the keywords for it).
         fk = super().canonical_foreign_key(fk)
-        return dataclasses.replace(fk, deferrable=None, initially=None)
+        return replace_changed(fk, {"deferrable": None, "initially": None})
 
     # -- reflection --------------------------------------------------------------------
     def default_schema(self, conn: Connection) -> Optional[str]:
@@ -285,14 +284,15 @@ class _CatalogReader:
         kind = _GENERATED.search(extra)
         if kind:
             computed = s.Computed(
-                self.dialect.normalize_expression(self.stored_sql(generated)),
-                persisted=kind.group(1).upper() == "STORED",
+                self.expression(generated), persisted=kind.group(1).upper() == "STORED"
             )
         return s.Column(
             name=name,
-            type=self.dialect.canonical_type(type_ + self.charset_clause(collation, table.collation)),
+            type=self.dialect.canonical_type(
+                type_ + self.charset_clause(collation, table.collation)
+            ),
             nullable=nullable == "YES",
-            default=self.dialect.normalize_default(self.default_sql(default, extra)),
+            default=self.default(default, extra),
             autoincrement="auto_increment" in extra.lower(),
             computed=computed,
             comment=comment or None,
@@ -307,29 +307,33 @@ class _CatalogReader:
             return f" CHARACTER SET {charset}"
         return f" COLLATE {collation}"
 
-    def default_sql(self, default: Optional[str], extra: str) -> Optional[str]:
-        """COLUMN_DEFAULT (and ON UPDATE from EXTRA) as the SQL text a model would write."""
-        if not self.dialect._mariadb and default is not None:
+    def default(self, default: Optional[str], extra: str) -> Optional[s.Expression]:
+        """COLUMN_DEFAULT, with ON UPDATE from EXTRA."""
+        if default is not None and not self.dialect._mariadb:
             default = _mysql_default_sql(default, extra)
-        elif default is not None:
-            default = self.stored_sql(default)
         on_update = _ON_UPDATE.search(extra)
         if on_update:
             default = f"{default or 'NULL'} ON UPDATE {on_update.group(1)}"
-        return default
+        if default is None:
+            return None
+        expression = self.dialect.normalize_default(_standard_literals(default))
+        if expression is None or _MYSQL_STRING.fullmatch(default):
+            return expression  # a plain literal is best shown in standard SQL
+        return s.Expression(expression, default)
 
-    def stored_sql(self, sql: str) -> str:
-        """Expression text as the server keeps it, its string literals in standard SQL form."""
+    def expression(self, sql: str) -> s.Expression:
+        """A stored expression: compared with its literals in standard SQL, as models write
+        them, and kept in MySQL's own SQL."""
         if not self.dialect._mariadb:
-            sql = sql.replace("\\'", "'")  # MySQL 8 escapes quotes in I_S expression text
-        return _standard_literals(sql)
+            sql = _mysql_unescape_quotes(sql)
+        return s.Expression(self.dialect.normalize_expression(_standard_literals(sql)), sql)
 
     def indexes(self, tables: dict, rows) -> None:
         for table, packed in _packed_rows(tables, rows):
             for index_name, _, non_unique, column, collation, expression in packed:
-                self.index_key(table, index_name, non_unique, column, collation, expression)
+                self.index_row(table, index_name, non_unique, column, collation, expression)
 
-    def index_key(self, table, index_name, non_unique, column, collation, expression) -> None:
+    def index_row(self, table, index_name, non_unique, column, collation, expression) -> None:
         if index_name == "PRIMARY":
             columns = table.primary_key.columns if table.primary_key else ()
             table.primary_key = s.PrimaryKey(None, (*columns, column))
@@ -337,7 +341,7 @@ class _CatalogReader:
         if column is not None:
             element = s.IndexElement(column, descending=collation == "D")
         else:
-            text = self.dialect.normalize_expression(self.stored_sql(expression))
+            text = self.expression(expression)
             element = s.IndexElement(text, expression=True, descending=collation == "D")
         table.indexes[index_name].append((element, not int(non_unique)))
 
@@ -345,7 +349,9 @@ class _CatalogReader:
         for schema, table_name, name, column, ref_schema, ref_table, ref_column in column_rows:
             table = tables.get((schema, table_name))
             if table is not None:
-                table.foreign_keys[name].append((column, self.schema(ref_schema), ref_table, ref_column))
+                table.foreign_keys[name].append(
+                    (column, self.schema(ref_schema), ref_table, ref_column)
+                )
         for schema, table_name, name, update_rule, delete_rule in rule_rows:
             table = tables.get((schema, table_name))
             if table is not None:
@@ -355,8 +361,7 @@ class _CatalogReader:
         for schema, table_name, name, clause in rows:
             table = tables.get((schema, table_name))
             if table is not None:
-                text = self.dialect.normalize_expression(self.stored_sql(clause))
-                table.checks.append(s.CheckConstraint(name, text))
+                table.checks.append(s.CheckConstraint(name, self.expression(clause)))
 
 
 def _packed_rows(tables: dict, rows):
@@ -370,8 +375,13 @@ def _packed_rows(tables: dict, rows):
 def _mysql_default_sql(default: str, extra: str) -> str:
     """MySQL 8 shows a literal default as its bare value; expressions carry DEFAULT_GENERATED."""
     if "DEFAULT_GENERATED" in extra.upper() or _CURRENT_TIMESTAMP.fullmatch(default):
-        return default
-    return quote_literal(default)
+        return _mysql_unescape_quotes(default)
+    return "'" + default.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _mysql_unescape_quotes(sql: str) -> str:
+    """MySQL 8 shows the quotes of literals in expression text escaped: concat(_utf8mb4\\'a\\')."""
+    return sql.replace("\\'", "'")
 
 
 # EXTRA of a generated column; MySQL 8 also says DEFAULT_GENERATED for expression defaults.
@@ -386,8 +396,18 @@ _CURRENT_TIMESTAMP = re.compile(r"current_timestamp(\(\d*\))?", re.IGNORECASE)
 _MYSQL_LITERAL = re.compile(
     r"`(?:[^`]|``)*`|(?<![\w$])(?:_[A-Za-z0-9]+\s*)?'((?:[^'\\]|\\.|'')*)'", re.DOTALL
 )
-_ESCAPES = {"0": "\0", "b": "\b", "n": "\n", "r": "\r", "t": "\t", "Z": "\x1a", "%": "\\%", "_": "\\_"}
+_ESCAPES = {
+    "0": "\0",
+    "b": "\b",
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+    "Z": "\x1a",
+    "%": "\\%",
+    "_": "\\_",
+}
 _ESCAPE = re.compile(r"\\(.)|''", re.DOTALL)
+_MYSQL_STRING = re.compile(r"'(?:[^'\\]|\\.|'')*'", re.DOTALL)
 
 
 def _standard_literals(sql: str) -> str:
@@ -396,7 +416,9 @@ def _standard_literals(sql: str) -> str:
     def literal(m: re.Match) -> str:
         if m.group(1) is None:
             return m.group()
-        value = _ESCAPE.sub(lambda e: _ESCAPES.get(e.group(1), e.group(1)) if e.group(1) else "'", m.group(1))
+        value = _ESCAPE.sub(
+            lambda e: _ESCAPES.get(e.group(1), e.group(1)) if e.group(1) else "'", m.group(1)
+        )
         return quote_literal(value)
 
     return _MYSQL_LITERAL.sub(literal, sql)
@@ -427,7 +449,11 @@ def _single_value_in(tokens: list[str]) -> list[str]:
     """`x IN (v)` is stored as `x = v`, and `x NOT IN (v)` as `x <> v`."""
     result = list(tokens)
     for i, token in enumerate(tokens):
-        if token == "in" and tokens[i + 1 : i + 2] == ["("] and not _has_top_level_comma(tokens, i + 1):
+        if (
+            token == "in"
+            and tokens[i + 1 : i + 2] == ["("]
+            and not _has_top_level_comma(tokens, i + 1)
+        ):
             if result[i - 1 : i] == ["not"]:
                 result[i - 1], result[i] = "", "<>"
             else:
@@ -521,7 +547,12 @@ _TYPE_ALIASES = [
     (re.compile(r"(?<!UNSIGNED) ZEROFILL$"), " UNSIGNED ZEROFILL"),
     # Integer display widths mean nothing (and MySQL 8 drops them), except TINYINT(1) = BOOL
     # and under ZEROFILL.
-    (re.compile(r"^(TINYINT(?!\(1\))|SMALLINT|MEDIUMINT|INTEGER|BIGINT|YEAR)\(\d+\)(?!.*ZEROFILL)"), r"\1"),
+    (
+        re.compile(
+            r"^(TINYINT(?!\(1\))|SMALLINT|MEDIUMINT|INTEGER|BIGINT|YEAR)\(\d+\)(?!.*ZEROFILL)"
+        ),
+        r"\1",
+    ),
     (re.compile(r"^NUMERIC\b"), "DECIMAL"),
     (re.compile(r"^DECIMAL(?!\()"), "DECIMAL(10, 0)"),
     (re.compile(r"^DECIMAL\((\d+)\)"), r"DECIMAL(\1, 0)"),
@@ -541,7 +572,10 @@ def _canonical_column(table_name: str, col: s.Column) -> s.Column:
         # Generated columns are VIRTUAL unless STORED is said.
         computed = replace_changed(
             computed,
-            {"sqltext": _unqualify(table_name, computed.sqltext), "persisted": bool(computed.persisted)},
+            {
+                "sqltext": _unqualify(table_name, computed.sqltext),
+                "persisted": bool(computed.persisted),
+            },
         )
     return replace_changed(
         col,
@@ -562,13 +596,15 @@ def _canonical_check(table_name: str, check: s.CheckConstraint) -> s.CheckConstr
 _QUALIFIED = re.compile(r"(?<!\. )(?<![\w$])(?:[\w$]+ \. )?([\w$]+) \. (?=[\w$])")
 
 
-def _unqualify(table_name: str, text: str) -> str:
+def _unqualify(table_name: str, expression: s.Expression) -> s.Expression:
     """SQLAlchemy compiles model expressions with table-qualified columns; MySQL stores a
     table's own columns bare."""
-    if " . " not in text:
-        return text
+    if " . " not in expression:
+        return expression
     table = table_name.lower()
-    return _QUALIFIED.sub(lambda m: "" if m.group(1) == table else m.group(), text)
+    return expression.rekey(
+        _QUALIFIED.sub(lambda m: "" if m.group(1) == table else m.group(), expression)
+    )
 
 
 def _fold_mariadb_json(table: s.Table) -> s.Table:
@@ -585,7 +621,8 @@ def _fold_mariadb_json(table: s.Table) -> s.Table:
     return dataclasses.replace(
         table,
         columns=tuple(
-            dataclasses.replace(c, type="JSON") if c.name in json_columns else c for c in table.columns
+            dataclasses.replace(c, type="JSON") if c.name in json_columns else c
+            for c in table.columns
         ),
         checks=tuple(c for c in table.checks if c not in json_checks),
     )

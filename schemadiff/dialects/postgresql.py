@@ -169,6 +169,8 @@ class PostgresqlDialect(Dialect):
         return super().canonical_table(replace_changed(table, folded))
 
     def _canonical_column(self, col: s.Column) -> s.Column:
+        if col.identity is None and col.computed is None and not col.autoincrement:
+            return col  # the common case, and there are thousands of columns
         changes: dict = {}
         if col.identity is not None:
             changes["identity"] = _canonical_identity(col.identity)

@@ -1,0 +1,173 @@
+"""The migrations folder: `init` lays it out, `generate` writes new revision scripts into it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Optional
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from .api import Scope, diff
+from .config import Config
+from .dialects import for_sa_dialect
+from .dialects.base import Dialect
+from .errors import SchemadiffError
+from .ops import Op
+from .render import DEFAULT_TEMPLATE, ScriptInfo, render_script
+from .revisions import RevisionMap, load_revisions, new_revision_id
+from .version_table import read_versions
+
+TEMPLATE_NAME = "script.py.tmpl"
+SLUG_LENGTH = 40
+
+CONFIG_SECTION = """
+[tool.schemadiff]
+# The database (SCHEMADIFF_URL or --url override it):
+# url = "postgresql+psycopg://user@localhost/app"
+# The models: a MetaData, or an object with .metadata such as a declarative Base:
+# metadata = "app.models:Base"
+dir = "{dir}"
+"""
+
+
+def init_project(config: Config) -> list[str]:
+    """Creates the migrations folder, its versions/ and template; says what it did, line by line."""
+    folder = config.migrations_dir
+    if folder.exists():
+        raise SchemadiffError(f"{config.dir} exists already: nothing was changed")
+    done = [f"Created {config.dir}/versions", f"Created {config.dir}/{TEMPLATE_NAME}"]
+    try:
+        config.versions_dir.mkdir(parents=True)
+        (folder / TEMPLATE_NAME).write_text(DEFAULT_TEMPLATE, encoding="utf-8")
+        if not config.has_section:
+            pyproject = config.root / "pyproject.toml"
+            verb = "Added [tool.schemadiff] to" if pyproject.exists() else "Created"
+            with pyproject.open("a", encoding="utf-8") as f:
+                f.write(CONFIG_SECTION.format(dir=config.dir))
+            done.append(f"{verb} pyproject.toml (set url and metadata there)")
+    except OSError as e:
+        raise SchemadiffError(f"cannot create {config.dir}: {e.strerror}") from None
+    return done
+
+
+@dataclass(frozen=True)
+class Generated:
+    """What `generate` did: the ops it found and the script it wrote (None when nothing differs)."""
+
+    ops: tuple[Op, ...]
+    path: Optional[Path] = None
+    revision: Optional[str] = None
+
+
+def revision_map(config: Config) -> RevisionMap:
+    if not config.versions_dir.is_dir():
+        raise SchemadiffError(f"no migrations folder at {config.dir}/versions: run `schemadiff init` first")
+    return load_revisions(config.versions_dir)
+
+
+def single_head(revisions: RevisionMap) -> Optional[str]:
+    heads = [r.id for r in revisions.heads]
+    if len(heads) > 1:
+        raise SchemadiffError(f"several heads ({', '.join(heads)}): merge them first with `schemadiff merge`")
+    return heads[0] if heads else None
+
+
+def generate_revision(
+    config: Config,
+    message: str,
+    conn: Optional[Connection] = None,
+    metadata: Optional[sa.MetaData] = None,
+    rev_id: Optional[str] = None,
+    now: Optional[datetime] = None,
+) -> Generated:
+    """Writes a script for the database (at head) vs the models; with no connection, an empty one."""
+    revisions = revision_map(config)
+    head = single_head(revisions)
+    rev = _new_id(revisions, rev_id)
+    if conn is None:
+        ops: list[Op] = []
+        dialect = None
+    else:
+        _require_at_head(conn, config, head)
+        ops = diff(conn, metadata, Scope(config.schemas, config.exclude_tables))
+        dialect = for_sa_dialect(conn.dialect)
+        if not ops:
+            return Generated(())
+    now = now or datetime.now(timezone.utc)
+    info = ScriptInfo(message, rev, (head,) if head else (), now.strftime("%Y-%m-%d %H:%M:%S UTC"))
+    source = render_script(ops, info, dialect or _any_dialect(), _template(config), config.line_length)
+    path = config.versions_dir / (file_name(config.file_template, rev, message, now) + ".py")
+    _write(path, source)
+    return Generated(tuple(ops), path, rev)
+
+
+def _any_dialect() -> Dialect:
+    """An empty script names no types, so any dialect renders it the same."""
+    from sqlalchemy.dialects import sqlite
+
+    return for_sa_dialect(sqlite.dialect())
+
+
+def _require_at_head(conn: Connection, config: Config, head: Optional[str]) -> None:
+    current = read_versions(conn, config.version_table, config.version_table_schema)
+    if current != ((head,) if head else ()):
+        at = ", ".join(current) or "base"
+        raise SchemadiffError(f"database is at {at}, head is {head or 'base'}: run `schemadiff upgrade` first")
+
+
+def _new_id(revisions: RevisionMap, rev_id: Optional[str]) -> str:
+    if rev_id is None:
+        return new_revision_id()
+    if not re.fullmatch(r"[A-Za-z0-9_]+", rev_id):
+        raise SchemadiffError(f"--rev-id {rev_id!r}: use letters, digits and underscores only")
+    if rev_id in {r.id for r in revisions}:
+        raise SchemadiffError(f"--rev-id {rev_id!r}: a revision with that id exists already")
+    return rev_id
+
+
+def _template(config: Config) -> str:
+    path = config.migrations_dir / TEMPLATE_NAME
+    return path.read_text(encoding="utf-8") if path.exists() else DEFAULT_TEMPLATE
+
+
+def slugify(message: str) -> str:
+    """'Add username constraint on user!' -> 'add_username_constraint_on_user', cut at a word."""
+    words = re.sub(r"\W+", " ", message.lower()).split()
+    slug = ""
+    for word in words:
+        candidate = f"{slug}_{word}" if slug else word
+        if len(candidate) > SLUG_LENGTH:
+            break
+        slug = candidate
+    return slug or (words[0][:SLUG_LENGTH] if words else "")
+
+
+def file_name(template: str, rev: str, message: str, now: datetime) -> str:
+    tokens = {
+        "rev": rev,
+        "slug": slugify(message),
+        "year": now.year,
+        "month": now.month,
+        "day": now.day,
+        "hour": now.hour,
+        "minute": now.minute,
+        "second": now.second,
+        "epoch": int(now.timestamp()),
+    }
+    try:
+        return (template % tokens).strip("_") or rev
+    except (KeyError, ValueError, TypeError) as e:
+        raise SchemadiffError(f"file_template {template!r}: {e!r} is not a known token") from None
+
+
+def _write(path: Path, source: str) -> None:
+    if path.exists():
+        raise SchemadiffError(f"{path} exists already")
+    try:
+        path.write_text(source, encoding="utf-8")
+    except OSError as e:
+        raise SchemadiffError(f"cannot write {path}: {e.strerror}") from None
