@@ -31,6 +31,8 @@ Target = Union[str, tuple[str, ...]]
 
 @dataclass(frozen=True)
 class Revision:
+    """One script: `message` is the docstring's first line, `path` as found under the folder."""
+
     id: str
     down_revisions: tuple[str, ...]
     branch_labels: tuple[str, ...]
@@ -230,14 +232,14 @@ class RevisionMap:
     def resolve_range(
         self, text: str, current: Sequence[str] = ()
     ) -> tuple[Optional[tuple[str, ...]], Optional[tuple[str, ...]]]:
-        """Both sides of "start:end"; an empty side is None. A relative end counts from start."""
+        """Both sides of "start:end", each resolved against `current`; an empty side is None."""
         start_text, colon, end_text = text.partition(":")
         if not colon:
             raise SchemadiffError(
                 f"'{text}' is not a range: write start:end (either side may be empty)"
             )
         start = self.resolve(start_text, current) if start_text else None
-        end = self.resolve(end_text, current if start is None else start) if end_text else None
+        end = self.resolve(end_text, current) if end_text else None
         return start, end
 
     def _absolute(self, text: str, current: tuple[str, ...]) -> tuple[str, ...]:
@@ -294,11 +296,9 @@ class RevisionMap:
                 f"name one, e.g. {origin[0]}{delta:+d}"
             )
         start = origin[0] if origin else None
-        return (
-            self._count_up(start, delta, text)
-            if delta >= 0
-            else self._count_down(start, -delta, text)
-        )
+        if delta < 0:
+            return self._count_down(start, -delta, text)
+        return self._count_up(start, delta, text)
 
     def _count_up(self, start: Optional[str], steps: int, text: str) -> tuple[str, ...]:
         revision_id = start
@@ -335,7 +335,7 @@ class RevisionMap:
         current = self._known(current)
         targets = self._target_ids(target, current)
         applied = self._applied(current)
-        if any(t in applied and t not in current for t in targets) or (current and not targets):
+        if any(self._is_behind(t, applied) for t in targets) or (current and not targets):
             raise SchemadiffError(
                 f"target {_describe(targets)} is not ahead of the current revision {_describe(current)}"
             )
@@ -359,7 +359,7 @@ class RevisionMap:
         """The version rows once `revision` is applied: it replaces the rows it requires."""
         current = self._known(current)
         applied = self._applied(current)
-        requires = self._requires[self._known((revision.id,))[0]]
+        requires = self._requires[self.get(revision.id).id]
         if revision.id in applied:
             raise SchemadiffError(f"cannot apply {revision.id}: it is applied already")
         missing = [rid for rid in requires if rid not in applied]
@@ -393,6 +393,11 @@ class RevisionMap:
         if start:
             chosen &= _closure(start, self._required_by)
         return self._in_order(chosen)[::-1]
+
+    def _is_behind(self, revision_id: str, applied: set[str]) -> bool:
+        # Only an applied child puts a revision behind: a head that an applied revision merely
+        # depends on has no version row of its own, yet `upgrade heads` must accept it.
+        return revision_id in applied and not applied.isdisjoint(self._children[revision_id])
 
     def _target_ids(self, target: Target, current: tuple[str, ...]) -> tuple[str, ...]:
         return self.resolve(target, current) if isinstance(target, str) else self._known(target)
