@@ -6,12 +6,13 @@ from SQLAlchemy itself; scripts' op calls attach to them to read what they name.
 
 from __future__ import annotations
 
-from typing import Optional, Union
+from typing import TYPE_CHECKING, Optional, Union
 
 import sqlalchemy as sa
 
 from . import snapshot as s
-from .dialects.base import Dialect
+if TYPE_CHECKING:
+    from .dialects.base import Dialect
 
 
 def to_metadata(snap: s.Snapshot, dialect: Dialect) -> sa.MetaData:

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.engine.interfaces import Dialect as SADialect
 
 from ..snapshot import Enum, Expression, ForeignKey, Table
+from .ddl import DDL
 
 _TOKEN = re.compile(
     r"""
@@ -103,9 +104,13 @@ class Dialect:
     #: Whether the database keeps the names given to primary keys.
     keeps_primary_key_names = True
 
+    #: The DDL class that writes this database's statements (see dialects/ddl.py).
+    ddl_class: type = DDL
+
     def __init__(self, sa_dialect: SADialect):
         self.sa_dialect = sa_dialect
         self.preparer = sa_dialect.identifier_preparer
+        self.ddl = self.ddl_class(self)
         # Schemas repeat the same few types thousands of times; compiling each once is enough.
         self._type_strings: dict = {}
         self._canonical_types: dict[str, str] = {}

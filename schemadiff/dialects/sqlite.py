@@ -12,10 +12,14 @@ from collections import defaultdict
 from typing import Optional, Sequence
 
 import sqlalchemy as sa
+from sqlalchemy import schema as ddl
 from sqlalchemy.engine import Connection
 
 from .. import snapshot as s
+from .. import ops as o
+from ..state import find_table
 from .base import Dialect, replace_changed, strip_outer_parens
+from .ddl import DDL
 
 TABLES = """
 SELECT name, sql FROM "{schema}".sqlite_master
@@ -48,8 +52,83 @@ ORDER BY m.name, f.id, f.seq
 """
 
 
+_CONSTANT = re.compile(r"-?\d+(\.\d+)?|'(?:[^']|'')*'|NULL|TRUE|FALSE", re.IGNORECASE)
+
+
+class SqliteDDL(DDL):
+    """SQLite's ALTER TABLE renames and adds; anything more rebuilds the table.
+
+    A rebuild creates the new table beside the old one, copies the rows, drops the old table
+    and renames the new one into place, then recreates the indexes. The runtime keeps foreign
+    keys off meanwhile and runs `PRAGMA foreign_key_check` afterwards.
+    """
+
+    def _AlterColumn(self, op: o.AlterColumn, before, after) -> list:
+        if op.changes == ("name",):
+            old, new = (self.preparer.quote(n) for n in (op.existing.name, op.new.name))
+            return [f"ALTER TABLE {self.table_name(op.table_name, op.schema)} RENAME COLUMN {old} TO {new}"]
+        return self.rebuild(before, after, op.table_name, op.schema, {op.new.name: op.existing.name})
+
+    def _AddColumn(self, op: o.AddColumn, before, after) -> list:
+        c = op.column
+        default_ok = c.default is None or _CONSTANT.fullmatch(c.default.sql.strip())
+        if (c.nullable or c.default is not None) and default_ok and not (c.computed and c.computed.persisted):
+            return super()._AddColumn(op, before, after)
+        return self.rebuild(before, after, op.table_name, op.schema)
+
+    def _DropColumn(self, op: o.DropColumn, before, after) -> list:
+        table = find_table(before, op.table_name, op.schema)
+        if _mentioned(table, op.column.name):
+            return self.rebuild(before, after, op.table_name, op.schema)
+        return super()._DropColumn(op, before, after)
+
+    def _AddConstraint(self, op, before, after) -> list:
+        return self.rebuild(before, after, op.table_name, op.schema)
+
+    _DropConstraint = _AddConstraint
+
+    def _SetTableComment(self, op, before, after) -> list:
+        return []  # SQLite keeps no comments
+
+    def rebuild(self, before, after, table_name: str, schema: Optional[str], renamed: Optional[dict] = None) -> list:
+        """Statements that rebuild `table_name` from its `before` shape into its `after` shape."""
+        old, new = find_table(before, table_name, schema), find_table(after, table_name, schema)
+        temporary = f"_schemadiff_tmp_{table_name}"
+        staged = dataclasses.replace(new, name=temporary, indexes=())
+        staged_sa = self.sa_table(_with(after, staged), temporary, schema)
+        renamed = renamed or {}
+        copied = [c for c in new.columns if not c.computed and old.column(renamed.get(c.name, c.name))]
+        target_columns = ", ".join(self.preparer.quote(c.name) for c in copied)
+        source_columns = ", ".join(self.preparer.quote(renamed.get(c.name, c.name)) for c in copied)
+        final = self.sa_table(after, table_name, schema)
+        return [
+            ddl.CreateTable(staged_sa),
+            f"INSERT INTO {self.table_name(temporary, schema)} ({target_columns}) "
+            f"SELECT {source_columns} FROM {self.table_name(table_name, schema)}",
+            ddl.DropTable(self.sa_table(before, table_name, schema)),
+            # Legacy mode renames without re-checking views and triggers that name the old table.
+            "PRAGMA legacy_alter_table = ON",
+            f"ALTER TABLE {self.table_name(temporary, schema)} RENAME TO {self.preparer.quote(table_name)}",
+            "PRAGMA legacy_alter_table = OFF",
+            *[ddl.CreateIndex(i) for i in sorted(final.indexes, key=lambda i: i.name or "")],
+        ]
+
+
+def _with(snap: s.Snapshot, table: s.Table) -> s.Snapshot:
+    return dataclasses.replace(snap, tables=snap.tables + (table,))
+
+
+def _mentioned(table: s.Table, column: str) -> bool:
+    """Whether a key, index or constraint of `table` uses `column` (SQLite then cannot drop it)."""
+    groups = [table.primary_key.columns if table.primary_key else ()]
+    groups += [u.columns for u in table.uniques] + [f.columns for f in table.foreign_keys]
+    groups += [i.columns for i in table.indexes]
+    return any(column in g for g in groups) or any(column in c.sqltext for c in table.checks)
+
+
 class SqliteDialect(Dialect):
     name = "sqlite"
+    ddl_class = SqliteDDL
 
     def clean_type(self, compiled: str) -> str:
         # Both spellings name the same SQLAlchemy type and the same NUMERIC affinity.
