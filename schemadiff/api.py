@@ -21,8 +21,11 @@ from .snapshot import Snapshot, Table
 
 
 @contextmanager
-def connect(url: str) -> Iterator[Connection]:
-    """A connection to `url`; every way of failing becomes one SchemadiffError line, password masked."""
+def connect(url: str, migrating: bool = False, lock_timeout: float = 60) -> Iterator[Connection]:
+    """A connection to `url`; every way of failing becomes one SchemadiffError line, password masked.
+
+    `migrating` prepares the engine for running revisions (transactions, locks) on its database.
+    """
     masked = mask_url(url)
     try:
         engine = sa.create_engine(url)
@@ -35,6 +38,8 @@ def connect(url: str) -> Iterator[Connection]:
             f"the driver for {masked} is not installed ({e.name or e}): "
             "pip install 'schemadiff[postgresql]' or 'schemadiff[mysql]'"
         ) from None
+    if migrating:
+        for_sa_dialect(engine.dialect).prepare_migration_engine(engine, lock_timeout)
     try:
         conn = engine.connect()
     except sa.exc.DBAPIError as e:

@@ -18,7 +18,9 @@ from .config import Config, load_config, load_metadata
 from .errors import SchemadiffError
 from .ops import Op
 from .report import FORMATS, as_text, describe, render_report
-from .scripts import generate_revision, init_project
+from .revisions import history_line, short_line, verbose_entry
+from .runtime import current_versions, migrate, offline_sql, stamp
+from .scripts import generate_revision, init_project, merge_revisions, revision_map
 
 _FLAGS = "schemadiff.flags"
 
@@ -121,6 +123,149 @@ def generate_command(ctx: click.Context, message: str, empty: bool, rev_id: Opti
     for op in result.ops:
         click.echo(f"  {describe(op)}")
     click.echo(f"Generated {_shown(config, result.path)}")
+    return 0
+
+
+_TARGET_ARGS = {"ignore_unknown_options": True}  # so that `downgrade -1` reads -1 as a target
+
+
+def _migration_options(f):
+    f = click.option("--sql", is_flag=True, help="Print the SQL instead of running it (TARGET may be a range a:b).")(f)
+    f = click.option("--transaction-per-run", is_flag=True, help="Run all revisions in one transaction.")(f)
+    return click.option("--lock-timeout", type=float, metavar="SECONDS", help="How long to wait for another migration (default 60).")(f)
+
+
+def _migrate(ctx: click.Context, direction: str, target: str, sql: bool, transaction_per_run: bool, lock_timeout: Optional[float]) -> int:
+    config = _config(ctx)
+    if lock_timeout is not None:
+        config = dataclasses.replace(config, lock_timeout=lock_timeout)
+    if sql:
+        offline_sql(config, direction, target, click.echo)
+    else:
+        migrate(config, direction, target, click.echo, transaction_per_run)
+    return 0
+
+
+@cli.command("upgrade", context_settings=_TARGET_ARGS)
+@click.argument("target", default="head")
+@_migration_options
+@_global_options
+@click.pass_context
+def upgrade_command(ctx, target, sql, transaction_per_run, lock_timeout) -> int:
+    """Apply revisions up to TARGET (head, heads, +N, a revision id or prefix, branch@head)."""
+    return _migrate(ctx, "upgrade", target, sql, transaction_per_run, lock_timeout)
+
+
+@cli.command("downgrade", context_settings=_TARGET_ARGS)
+@click.argument("target")
+@_migration_options
+@_global_options
+@click.pass_context
+def downgrade_command(ctx, target, sql, transaction_per_run, lock_timeout) -> int:
+    """Undo revisions down to TARGET (base, -N, a revision id or prefix)."""
+    return _migrate(ctx, "downgrade", target, sql, transaction_per_run, lock_timeout)
+
+
+@cli.command("current")
+@click.option("--verbose", "-v", is_flag=True, help="Show each revision in full.")
+@_global_options
+@click.pass_context
+def current_command(ctx, verbose: bool) -> int:
+    """Show the revision(s) the database is at."""
+    config = _config(ctx)
+    revisions = revision_map(config)
+    current = current_versions(config)
+    for rev in current:
+        if rev not in revisions:
+            click.echo(f"{rev} (no script for it in {config.dir}/versions)")
+        else:
+            line = verbose_entry if verbose else short_line
+            click.echo(line(revisions, revisions.get(rev)))
+    return 0
+
+
+@cli.command("history")
+@click.option("-r", "--rev-range", metavar="RANGE", help="Only revisions in RANGE, e.g. base:head or ab12:.")
+@click.option("--verbose", "-v", is_flag=True, help="Show each revision in full.")
+@click.option("--indicate-current", "-i", is_flag=True, help="Mark the database's revision (connects to it).")
+@_global_options
+@click.pass_context
+def history_command(ctx, rev_range: Optional[str], verbose: bool, indicate_current: bool) -> int:
+    """List revisions, newest first."""
+    config = _config(ctx)
+    revisions = revision_map(config)
+    current = current_versions(config) if indicate_current else ()
+    for revision in revisions.history(rev_range, current):
+        if verbose:
+            click.echo(verbose_entry(revisions, revision, current) + "\n")
+        else:
+            click.echo(history_line(revisions, revision, current))
+    return 0
+
+
+@cli.command("show")
+@click.argument("rev")
+@_global_options
+@click.pass_context
+def show_command(ctx, rev: str) -> int:
+    """Show one revision in full."""
+    revisions = revision_map(_config(ctx))
+    for revision_id in revisions.resolve(rev, ()):
+        click.echo(verbose_entry(revisions, revisions.get(revision_id)))
+    return 0
+
+
+@cli.command("heads")
+@click.option("--verbose", "-v", is_flag=True, help="Show each head in full.")
+@_global_options
+@click.pass_context
+def heads_command(ctx, verbose: bool) -> int:
+    """List the newest revision of each branch."""
+    revisions = revision_map(_config(ctx))
+    for revision in revisions.heads:
+        click.echo((verbose_entry if verbose else short_line)(revisions, revision))
+    return 0
+
+
+@cli.command("branches")
+@click.option("--verbose", "-v", is_flag=True, help="Show each branch point in full.")
+@_global_options
+@click.pass_context
+def branches_command(ctx, verbose: bool) -> int:
+    """List the revisions where the history splits."""
+    revisions = revision_map(_config(ctx))
+    for revision in revisions:
+        if revisions.is_branch_point(revision.id):
+            if verbose:
+                click.echo(verbose_entry(revisions, revision))
+            else:
+                children = ", ".join(c.id for c in revisions.children(revision.id))
+                click.echo(f"{short_line(revisions, revision)} -> {children}")
+    return 0
+
+
+@cli.command("merge")
+@click.option("-m", "--message", required=True, help="What the merge does.")
+@click.option("--rev-id", metavar="ID", help="Use this revision id instead of a random one.")
+@click.argument("revs", nargs=-1, required=True)
+@_global_options
+@click.pass_context
+def merge_command(ctx, message: str, rev_id: Optional[str], revs: tuple[str, ...]) -> int:
+    """Write a revision that joins REVS (or `heads`) into one head."""
+    config = _config(ctx)
+    result = merge_revisions(config, message, revs, rev_id)
+    click.echo(f"Generated {_shown(config, result.path)}")
+    return 0
+
+
+@cli.command("stamp", context_settings=_TARGET_ARGS)
+@click.argument("rev")
+@click.option("--purge", is_flag=True, help="Empty the version table first (it may name unknown revisions).")
+@_global_options
+@click.pass_context
+def stamp_command(ctx, rev: str, purge: bool) -> int:
+    """Record REV in the version table without running any script."""
+    stamp(_config(ctx), rev, purge, click.echo)
     return 0
 
 

@@ -32,6 +32,8 @@ class Config:
     file_template: str = "%(rev)s_%(slug)s"
     version_table: str = VERSION_TABLE
     version_table_schema: Optional[str] = None
+    #: Seconds a migration waits for another one on the same database to finish.
+    lock_timeout: float = 60
     #: Whether pyproject.toml already has a [tool.schemadiff] section.
     has_section: bool = False
     #: black's line length for rendered scripts, from [tool.black] when the project sets one.

@@ -248,6 +248,16 @@ class Operations:
             raise SchemadiffError(f"{problem} constraint {what!r} on {table.fullname} at this point of the history")
         self.run(o.DropConstraint(table_name, found[0], schema))
 
+    # -- batch ----------------------------------------------------------------------------------
+    @contextmanager
+    def batch_alter_table(self, table_name: str, schema: Optional[str] = None, **kw: Any) -> Iterator["BatchOperations"]:
+        """Alembic's batch mode, for scripts written by hand: each call runs as it comes.
+
+        SQLite rebuilds the table by itself wherever its ALTER falls short, so `copy_from` and
+        the other batch options are accepted and not needed.
+        """
+        yield BatchOperations(self, table_name, schema)
+
     # -- enums (PostgreSQL) -----------------------------------------------------------------
     def create_enum(self, name: str, values: Sequence[str], schema: Optional[str] = None) -> None:
         self.run(o.CreateEnum(s.Enum(name, tuple(values), schema)))
@@ -270,6 +280,43 @@ class Operations:
             if enum.key == (schema or "", name):
                 return enum
         raise SchemadiffError(f"no enum {o.qualified(schema, name)} at this point of the history")
+
+
+class BatchOperations:
+    """`batch_op` inside `with op.batch_alter_table(name) as batch_op:`: the table is implied."""
+
+    def __init__(self, operations: Operations, table_name: str, schema: Optional[str]):
+        self._ops, self._table, self._schema = operations, table_name, schema
+
+    def add_column(self, column: sa.Column, **kw: Any) -> None:
+        self._ops.add_column(self._table, column, schema=self._schema)
+
+    def drop_column(self, column_name: str, **kw: Any) -> None:
+        self._ops.drop_column(self._table, column_name, schema=self._schema)
+
+    def alter_column(self, column_name: str, **kw: Any) -> None:
+        self._ops.alter_column(self._table, column_name, schema=self._schema, **kw)
+
+    def create_index(self, index_name: Optional[str], columns: Sequence[Any], **kw: Any) -> None:
+        self._ops.create_index(index_name, self._table, columns, schema=self._schema, **kw)
+
+    def drop_index(self, index_name: str, **kw: Any) -> None:
+        self._ops.drop_index(index_name, self._table, schema=self._schema)
+
+    def create_primary_key(self, constraint_name: Optional[str], columns: Sequence[str]) -> None:
+        self._ops.create_primary_key(constraint_name, self._table, columns, schema=self._schema)
+
+    def create_unique_constraint(self, constraint_name: Optional[str], columns: Sequence[str], **kw: Any) -> None:
+        self._ops.create_unique_constraint(constraint_name, self._table, columns, schema=self._schema, **kw)
+
+    def create_check_constraint(self, constraint_name: Optional[str], condition: Any, **kw: Any) -> None:
+        self._ops.create_check_constraint(constraint_name, self._table, condition, schema=self._schema, **kw)
+
+    def create_foreign_key(self, constraint_name: Optional[str], referent_table: str, local_cols: Sequence[str], remote_cols: Sequence[str], **kw: Any) -> None:
+        self._ops.create_foreign_key(constraint_name, self._table, referent_table, local_cols, remote_cols, source_schema=self._schema, **kw)
+
+    def drop_constraint(self, constraint_name: Optional[str], type_: Optional[str] = None, **kw: Any) -> None:
+        self._ops.drop_constraint(constraint_name, self._table, type_=type_, schema=self._schema, **kw)
 
 
 def _constraints(table: s.Table) -> list:

@@ -105,6 +105,23 @@ def generate_revision(
     return Generated(tuple(ops), path, rev)
 
 
+def merge_revisions(config: Config, message: str, targets: tuple[str, ...], rev_id: Optional[str] = None, now: Optional[datetime] = None) -> Generated:
+    """Writes a script that joins `targets` (ids, prefixes or `heads`) into one head."""
+    revisions = revision_map(config)
+    parents: list[str] = []
+    for target in targets:
+        parents += [r for r in revisions.resolve(target, ()) if r not in parents]
+    if len(parents) < 2:
+        raise SchemadiffError(f"merge needs two revisions or more; {' '.join(targets)} names {len(parents)}")
+    rev = _new_id(revisions, rev_id)
+    now = now or datetime.now(timezone.utc)
+    info = ScriptInfo(message, rev, tuple(parents), now.strftime("%Y-%m-%d %H:%M:%S UTC"))
+    source = render_script([], info, _any_dialect(), _template(config), config.line_length)
+    path = config.versions_dir / (file_name(config.file_template, rev, message, now) + ".py")
+    _write(path, source)
+    return Generated((), path, rev)
+
+
 def _any_dialect() -> Dialect:
     """An empty script names no types, so any dialect renders it the same."""
     from sqlalchemy.dialects import sqlite

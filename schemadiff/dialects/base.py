@@ -10,7 +10,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-from typing import Optional, Sequence
+from contextlib import contextmanager
+from typing import Iterator, Optional, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -210,6 +211,21 @@ class Dialect:
     def index_where(self, index: sa.Index) -> Optional[sa.sql.ClauseElement]:
         """The WHERE clause of a partial index, for databases that have them."""
         return None
+
+    # -- running migrations --------------------------------------------------------------
+    #: Whether DDL runs inside transactions (so a failed revision rolls back entirely).
+    transactional_ddl = True
+
+    def prepare_migration_engine(self, engine: sa.Engine, lock_timeout: float) -> None:
+        """Engine settings a migration run needs on this database."""
+
+    @contextmanager
+    def migration_lock(self, conn: Connection, timeout: float) -> Iterator[None]:
+        """Holds off other schemadiff processes migrating the same database meanwhile."""
+        yield
+
+    def check_integrity(self, conn: Connection) -> None:
+        """Raises when a revision left the data inconsistent in a way the database did not catch."""
 
     # -- reflection --------------------------------------------------------------------
     def default_schema(self, conn: Connection) -> Optional[str]:

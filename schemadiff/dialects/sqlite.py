@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 
 from .. import snapshot as s
 from .. import ops as o
+from ..errors import SchemadiffError
 from ..state import find_table
 from .base import Dialect, replace_changed, strip_outer_parens
 from .ddl import DDL
@@ -154,6 +155,28 @@ class SqliteDialect(Dialect):
         )
         fks = tuple(replace_changed(fk, {"deferrable": None, "initially": None}) for fk in table.foreign_keys)
         return replace_changed(table, {"columns": columns, "foreign_keys": fks})
+
+    def prepare_migration_engine(self, engine: sa.Engine, lock_timeout: float) -> None:
+        # pysqlite opens transactions lazily and never before DDL; take control of BEGIN, and
+        # make it IMMEDIATE so that a second migrating process waits for the first one.
+        @sa.event.listens_for(engine, "connect")
+        def _connect(dbapi_connection, record):
+            dbapi_connection.isolation_level = None
+            dbapi_connection.execute(f"PRAGMA busy_timeout = {int(lock_timeout * 1000)}")
+            # A table rebuild drops the old table: with foreign keys on, that would cascade.
+            dbapi_connection.execute("PRAGMA foreign_keys = OFF")
+
+        @sa.event.listens_for(engine, "begin")
+        def _begin(conn):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    def check_integrity(self, conn: Connection) -> None:
+        broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            table, rowid, parent, _ = broken[0]
+            raise SchemadiffError(
+                f"{len(broken)} row(s) break foreign keys, e.g. {table} rowid {rowid} -> {parent}"
+            )
 
     def index_where(self, index: sa.Index):
         return index.dialect_options["sqlite"]["where"]
