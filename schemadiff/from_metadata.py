@@ -52,7 +52,9 @@ class SnapshotBuilder:
         if isinstance(clause, str):
             return clause
         compiled = clause.compile(
-            dialect=self.dialect.sa_dialect, compile_kwargs={"literal_binds": True}
+            dialect=self.dialect.sa_dialect,
+            # As the DDL compiler writes them: literal values, columns without table prefixes.
+            compile_kwargs={"literal_binds": True, "include_table": False},
         )
         return str(compiled)
 

@@ -16,7 +16,6 @@ Where the two servers differ:
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 from collections import defaultdict
@@ -28,6 +27,7 @@ from sqlalchemy.dialects.mysql.reflection import ReflectedState
 from sqlalchemy.engine import Connection
 
 from .. import snapshot as s
+from ..errors import SchemadiffError
 from .base import Dialect, quote_literal, replace_changed, strip_outer_parens, tokenize
 
 # -- catalog queries: one per kind of object, for every table of every schema in scope ---------
@@ -115,7 +115,9 @@ class MysqlDialect(Dialect):
         return bool(self.sa_dialect.is_mariadb)
 
     def _mysql_at_least(self, *version: int) -> bool:
-        return not self._mariadb and (self.sa_dialect.server_version_info or ()) >= version
+        # A dialect that never connected (offline scripts) stands for a current server.
+        known = self.sa_dialect.server_version_info
+        return not self._mariadb and (known is None or known >= version)
 
     @property
     def _enforces_checks(self) -> bool:
@@ -124,12 +126,17 @@ class MysqlDialect(Dialect):
 
     # -- types ---------------------------------------------------------------------------
     def parse_type(self, text: str) -> sa.types.TypeEngine:
-        """COLUMN_TYPE text (plus CHARACTER SET / COLLATE) through SQLAlchemy's MySQL parser."""
-        if _type_name(text) not in self.sa_dialect.ischema_names:
+        """COLUMN_TYPE text (plus CHARACTER SET / COLLATE), or a canonical type string, through
+        SQLAlchemy's MySQL column parser."""
+        m = _TYPE_TEXT.match(text)
+        name, args, rest = m.group(1).lower(), m.group(2) or "", m.group(3)
+        if name not in self.sa_dialect.ischema_names:
             return _NamedType(text.upper())  # INET6, GEOMETRY, ...: kept as written
+        if name == "tinyint" and args == "(1)" and not rest.strip():
+            return sa.Boolean()  # what MySQL makes of BOOL, and what models write
         state = ReflectedState()
-        line = f"  {self.preparer.quote_identifier('x')} {text}"
-        self.sa_dialect._tabledef_parser._parse_column(line, state)
+        column = f"{self.preparer.quote_identifier('x')} {name}{args.replace(', ', ',')}{rest}"
+        self.sa_dialect._tabledef_parser._parse_column("  " + column, state)
         return state.columns[0]["type"] if state.columns else _NamedType(text.upper())
 
     def _compile_type(self, type_: sa.types.TypeEngine) -> str:
@@ -147,7 +154,7 @@ class MysqlDialect(Dialect):
         tokens = _tokens(strip_outer_parens(sql))
         if len(tokens) == 1 and _QUOTED_NUMBER.fullmatch(tokens[0]):
             # MySQL stores a constant as the column's type: '0' on an INT column is 0.
-            tokens = [tokens[0][1:-1]]
+            tokens = _tokens(tokens[0][1:-1])
         tokens = [_DEFAULT_SYNONYMS.get(t, _canonical_number(t)) for t in tokens]
         text = " ".join(tokens)
         return None if text in ("", "null") else text
@@ -157,17 +164,23 @@ class MysqlDialect(Dialect):
 
     # -- symmetric canonical form -----------------------------------------------------
     def canonical_table(self, table: s.Table) -> s.Table:
+        # One replace for all folds: rebuilding a Table re-sorts its parts, which adds up.
+        columns, checks = table.columns, table.checks
         if self._mariadb:
-            table = _fold_mariadb_json(table)
-        table = _unique_indexes_as_constraints(table)
+            columns, checks = _fold_mariadb_json(columns, checks)
+        uniques, indexes = _unique_indexes_as_constraints(table.uniques, table.indexes)
         changes = {
-            "columns": tuple(_canonical_column(table.name, c) for c in table.columns),
+            "columns": tuple(_canonical_column(table.name, c) for c in columns),
             "checks": (
-                tuple(_canonical_check(table.name, c) for c in table.checks)
+                tuple(_canonical_check(table.name, c) for c in checks)
                 if self._enforces_checks
                 else ()
             ),
-            "indexes": tuple(i for i in table.indexes if not _implicit_foreign_key_index(i, table)),
+            "uniques": uniques,
+            "indexes": tuple(
+                i for i in indexes if not _implicit_foreign_key_index(i, table.foreign_keys)
+            ),
+            "foreign_keys": tuple(self.canonical_foreign_key(fk) for fk in table.foreign_keys),
             "comment": table.comment or None,
         }
         return super().canonical_table(replace_changed(table, changes))
@@ -202,7 +215,7 @@ class MysqlDialect(Dialect):
         if self._enforces_checks:
             checks_sql = MARIADB_CHECKS_SQL if self._mariadb else MYSQL_CHECKS_SQL
             reader.checks(tables, conn.execute(checks_sql, params))
-        return [t.build() for t in tables.values()], []
+        return [t.build(self._mariadb) for t in tables.values()], []
 
     def _statistics_sql(self) -> sa.TextClause:
         if self._mysql_at_least(8, 0, 13):
@@ -228,15 +241,25 @@ class _TableParts:
     fk_rules: dict = field(default_factory=dict)
     checks: list = field(default_factory=list)
 
-    def build(self) -> s.Table:
+    def build(self, mariadb: bool) -> s.Table:
+        """The Table, folded as canonical_table folds it: building a Table sorts its parts,
+        so building it once instead of twice counts on a thousand tables."""
+        columns, checks = tuple(self.columns), tuple(self.checks)
+        if mariadb:
+            columns, checks = _fold_mariadb_json(columns, checks)
+        foreign_keys = tuple(self._foreign_key(n, rows) for n, rows in self.foreign_keys.items())
+        uniques, indexes = _unique_indexes_as_constraints(
+            (), tuple(self._index(name, rows) for name, rows in self.indexes.items())
+        )
         return s.Table(
             name=self.name,
             schema=self.schema,
-            columns=tuple(self.columns),
+            columns=columns,
             primary_key=self.primary_key,
-            checks=tuple(self.checks),
-            foreign_keys=tuple(self._foreign_key(n, rows) for n, rows in self.foreign_keys.items()),
-            indexes=tuple(self._index(name, rows) for name, rows in self.indexes.items()),
+            uniques=uniques,
+            checks=checks,
+            foreign_keys=foreign_keys,
+            indexes=tuple(i for i in indexes if not _implicit_foreign_key_index(i, foreign_keys)),
             comment=self.comment or None,
         )
 
@@ -264,6 +287,7 @@ class _CatalogReader:
         self.current = current
         self.charset_of = {r[0]: r[1] for r in collation_rows}
         self.default_collations = {r[0] for r in collation_rows if r[2] == "Yes"}
+        self._defaults: dict[tuple, Optional[s.Expression]] = {}
 
     def schema(self, name: str) -> Optional[str]:
         return None if name == self.current else name
@@ -281,7 +305,7 @@ class _CatalogReader:
     def column(self, table, name, type_, nullable, default, extra, generated, comment, collation):
         extra = extra or ""
         computed = None
-        kind = _GENERATED.search(extra)
+        kind = extra and _GENERATED.search(extra)
         if kind:
             computed = s.Computed(
                 self.expression(generated), persisted=kind.group(1).upper() == "STORED"
@@ -308,6 +332,13 @@ class _CatalogReader:
         return f" COLLATE {collation}"
 
     def default(self, default: Optional[str], extra: str) -> Optional[s.Expression]:
+        # Thousands of columns share a handful of defaults: read each once.
+        key = (default, extra)
+        if key not in self._defaults:
+            self._defaults[key] = self.read_default(default, extra)
+        return self._defaults[key]
+
+    def read_default(self, default: Optional[str], extra: str) -> Optional[s.Expression]:
         """COLUMN_DEFAULT, with ON UPDATE from EXTRA."""
         if default is not None and not self.dialect._mariadb:
             default = _mysql_default_sql(default, extra)
@@ -355,7 +386,8 @@ class _CatalogReader:
         for schema, table_name, name, update_rule, delete_rule in rule_rows:
             table = tables.get((schema, table_name))
             if table is not None:
-                table.fk_rules[name] = (update_rule, delete_rule)
+                action = self.dialect.referential_action
+                table.fk_rules[name] = (action(update_rule), action(delete_rule))
 
     def checks(self, tables: dict, rows) -> None:
         for schema, table_name, name, clause in rows:
@@ -368,8 +400,16 @@ def _packed_rows(tables: dict, rows):
     """(table, its rows in order) from (schema, table, JSON array of rows) result rows."""
     for schema, table_name, packed in rows:
         table = tables.get((schema, table_name))
-        if table is not None:
-            yield table, sorted(json.loads(packed), key=lambda row: row[:2])
+        if table is None:
+            continue
+        try:
+            unpacked = json.loads(packed)
+        except json.JSONDecodeError:
+            # MariaDB cuts JSON_ARRAYAGG at group_concat_max_len (1 MB by default).
+            raise SchemadiffError(
+                f"table {schema}.{table_name}: its catalog rows exceed group_concat_max_len"
+            ) from None
+        yield table, sorted(unpacked, key=lambda row: row[:2])
 
 
 def _mysql_default_sql(default: str, extra: str) -> str:
@@ -508,12 +548,8 @@ def _canonical_number(token: str) -> str:
 
 # -- types -------------------------------------------------------------------------------------
 
-_TYPE_NAME = re.compile(r"\s*(\w+)")
-
-
-def _type_name(text: str) -> str:
-    m = _TYPE_NAME.match(text)
-    return m.group(1).lower() if m else ""
+# A type's name, its arguments unless they are ENUM or SET values, and the rest (UNSIGNED, ...).
+_TYPE_TEXT = re.compile(r"\s*(\w*)(\([\d, ]*\))?(.*)$", re.DOTALL)
 
 
 _QUOTED = re.compile(r"('(?:[^']|'')*')")
@@ -567,6 +603,8 @@ _TYPE_ALIASES = [
 
 
 def _canonical_column(table_name: str, col: s.Column) -> s.Column:
+    if col.computed is None and col.comment != "" and not (col.autoincrement and col.default):
+        return col  # the common case, and a thousand tables have many columns
     computed = col.computed
     if computed is not None:
         # Generated columns are VIRTUAL unless STORED is said.
@@ -607,41 +645,41 @@ def _unqualify(table_name: str, expression: s.Expression) -> s.Expression:
     )
 
 
-def _fold_mariadb_json(table: s.Table) -> s.Table:
+def _fold_mariadb_json(columns: tuple, checks: tuple) -> tuple[tuple, tuple]:
     """MariaDB's JSON is LONGTEXT with an automatic CHECK (json_valid(col)): fold both back."""
+    longtext = {c.name.lower(): c.name for c in columns if c.type.startswith("LONGTEXT")}
     json_checks = {
-        c: col.name
-        for c in table.checks
-        for col in table.columns
-        if col.type.startswith("LONGTEXT") and c.sqltext == f"json_valid {col.name.lower()}"
+        check: longtext[check.sqltext[len(_JSON_VALID) :]]
+        for check in checks
+        if check.sqltext.startswith(_JSON_VALID) and check.sqltext[len(_JSON_VALID) :] in longtext
     }
     if not json_checks:
-        return table
+        return columns, checks
     json_columns = set(json_checks.values())
-    return dataclasses.replace(
-        table,
-        columns=tuple(
-            dataclasses.replace(c, type="JSON") if c.name in json_columns else c
-            for c in table.columns
+    return (
+        tuple(
+            replace_changed(c, {"type": "JSON"}) if c.name in json_columns else c for c in columns
         ),
-        checks=tuple(c for c in table.checks if c not in json_checks),
+        tuple(c for c in checks if c not in json_checks),
     )
 
 
-def _unique_indexes_as_constraints(table: s.Table) -> s.Table:
+_JSON_VALID = "json_valid "
+
+
+def _unique_indexes_as_constraints(uniques: tuple, indexes: tuple) -> tuple[tuple, tuple]:
     """MySQL keeps a unique constraint as a unique index and reports the two alike; a unique
     index on plain columns is taken for the constraint (as SQLAlchemy's inspector does)."""
-    as_constraint = [i for i in table.indexes if i.unique and _plain(i)]
+    as_constraint = [i for i in indexes if i.unique and _plain(i)]
     if not as_constraint:
-        return table
-    return dataclasses.replace(
-        table,
-        uniques=table.uniques + tuple(s.UniqueConstraint(i.name, i.columns) for i in as_constraint),
-        indexes=tuple(i for i in table.indexes if i not in as_constraint),
+        return uniques, indexes
+    return (
+        uniques + tuple(s.UniqueConstraint(i.name, i.columns) for i in as_constraint),
+        tuple(i for i in indexes if i not in as_constraint),
     )
 
 
-def _implicit_foreign_key_index(index: s.Index, table: s.Table) -> bool:
+def _implicit_foreign_key_index(index: s.Index, foreign_keys: tuple) -> bool:
     """The index MySQL makes by itself for a foreign key that no index starts with.
 
     It covers exactly the FK's columns and is named after the constraint, or after its first
@@ -653,7 +691,7 @@ def _implicit_foreign_key_index(index: s.Index, table: s.Table) -> bool:
         and _plain(index)
         and any(
             index.columns == fk.columns and index.name in (fk.name, fk.columns[0])
-            for fk in table.foreign_keys
+            for fk in foreign_keys
         )
     )
 
