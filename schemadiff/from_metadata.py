@@ -56,7 +56,12 @@ class SnapshotBuilder:
             # As the DDL compiler writes them: literal values, columns without table prefixes.
             compile_kwargs={"literal_binds": True, "include_table": False},
         )
-        return str(compiled)
+        text = str(compiled)
+        # Drivers with format/pyformat parameters (psycopg, pymysql) get % doubled; the
+        # database stores one.
+        if self.dialect.preparer._double_percents:
+            text = text.replace("%%", "%")
+        return text
 
     def table(self, table: sa.Table) -> s.Table:
         pk = table.primary_key
@@ -113,7 +118,7 @@ class SnapshotBuilder:
             type=self.dialect.type_string(col.type),
             nullable=bool(col.nullable) and identity is None,
             default=self.default(col),
-            autoincrement=col is table.autoincrement_column and identity is None,
+            autoincrement=self.dialect.column_autoincrement(col) and identity is None,
             identity=identity,
             computed=computed,
             comment=col.comment,

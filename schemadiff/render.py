@@ -359,9 +359,12 @@ def type_source_object(dialect: Dialect, type_string: str) -> sa.types.TypeEngin
     specific = dialect.parse_type(type_string)
     try:
         generic = specific.as_generic()
+        same = dialect.type_string(generic) == type_string
     except NotImplementedError:
         return specific
-    return generic if dialect.type_string(generic) == type_string else specific
+    except sa.exc.CompileError:  # Enum.as_generic() drops the name a PostgreSQL enum needs
+        return specific
+    return generic if same else specific
 
 
 def _type_classes(type_: sa.types.TypeEngine) -> list[type]:

@@ -272,7 +272,7 @@ CASES = [
             ],
             "postgresql": [
                 ("drop_constraint", "account", "primary key", ("id",)),
-                ("alter_column", "account", "id", ("default", "autoincrement")),
+                ("alter_column", "account", "id", ("autoincrement",)),
                 ("add_constraint", "account", "primary key", ("id", "name")),
             ],
         },

@@ -208,6 +208,10 @@ class Dialect:
         """Named enum types the models need as separate schema objects (PostgreSQL only)."""
         return []
 
+    def column_autoincrement(self, col: sa.Column) -> bool:
+        """Whether create_all() makes `col` generate its own values (SERIAL, AUTO_INCREMENT)."""
+        return col is col.table.autoincrement_column
+
     def index_where(self, index: sa.Index) -> Optional[sa.sql.ClauseElement]:
         """The WHERE clause of a partial index, for databases that have them."""
         return None

@@ -7,17 +7,20 @@ The expression normalizer brings model text and stored text to the same token st
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import gc
 import re
 import warnings
 from collections import defaultdict, namedtuple
 from typing import Optional, Sequence
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.engine import Connection
 
 from .. import snapshot as s
-from .base import Dialect, quote_literal, replace_changed, strip_outer_parens
+from .base import Dialect, quote_literal, replace_changed
 
 # -- catalog queries: one per kind of object, for every table of every schema in scope ---------
 
@@ -37,11 +40,18 @@ LEFT JOIN pg_catalog.pg_description d
     ON d.objoid = scope.oid AND d.classoid = 'pg_catalog.pg_class'::regclass AND d.objsubid = 0
 """
 
-# The sequence a column owns: SERIAL makes one ('a'uto dependency), IDENTITY too ('i'nternal).
+# The collation only when it is not the type's own (looked up only when not the default, 100,
+# which is cheaper than joining pg_type for every column); the sequence the column owns,
+# which SERIAL makes ('a'uto dependency) and IDENTITY too ('i'nternal).
 COLUMNS_SQL = _SCOPE + """
 SELECT DISTINCT ON (a.attrelid, a.attnum)
     a.attrelid, a.attnum, a.attname,
     pg_catalog.format_type(a.atttypid, a.atttypmod) AS type,
+    CASE WHEN a.attcollation NOT IN (0, 100) THEN (
+        SELECT co.collname
+        FROM pg_catalog.pg_collation co, pg_catalog.pg_type t
+        WHERE co.oid = a.attcollation AND t.oid = a.atttypid AND t.typcollation <> co.oid
+    ) END AS collation,
     a.attnotnull, a.attidentity, a.attgenerated,
     pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) AS default,
     d.description,
@@ -51,12 +61,11 @@ LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.a
 LEFT JOIN pg_catalog.pg_description d
     ON d.objoid = a.attrelid AND d.classoid = 'pg_catalog.pg_class'::regclass
     AND d.objsubid = a.attnum
-LEFT JOIN pg_catalog.pg_depend dep
-    ON dep.refclassid = 'pg_catalog.pg_class'::regclass AND dep.refobjid = a.attrelid
+LEFT JOIN (
+    pg_catalog.pg_depend dep JOIN pg_catalog.pg_sequence seq ON seq.seqrelid = dep.objid
+) ON dep.refclassid = 'pg_catalog.pg_class'::regclass AND dep.refobjid = a.attrelid
     AND dep.refobjsubid = a.attnum AND dep.classid = 'pg_catalog.pg_class'::regclass
     AND dep.deptype IN ('a', 'i')
-    AND EXISTS (SELECT 1 FROM pg_catalog.pg_sequence q WHERE q.seqrelid = dep.objid)
-LEFT JOIN pg_catalog.pg_sequence seq ON seq.seqrelid = dep.objid
 WHERE a.attrelid IN (SELECT oid FROM scope) AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attrelid, a.attnum
 """
@@ -80,24 +89,24 @@ LEFT JOIN pg_catalog.pg_namespace rn ON rn.oid = rc.relnamespace
 WHERE con.conrelid IN (SELECT oid FROM scope) AND con.contype IN ('p', 'u', 'f', 'c')
 """
 
-# One row per index key; indexes that back a constraint belong to that constraint.
+# One row per index key (attnum 0 is an expression); indexes that back a constraint belong
+# to that constraint.
 INDEXES_SQL = _SCOPE + """
 SELECT
     i.indrelid, ic.relname AS name, i.indisunique,
     pg_catalog.pg_get_expr(i.indpred, i.indrelid, true) AS predicate,
-    a.attname,
+    k.attnum,
     CASE WHEN k.attnum = 0
         THEN pg_catalog.pg_get_indexdef(i.indexrelid, k.ord::int, true) END AS expression,
     i.indoption[k.ord - 1] AS option
 FROM pg_catalog.pg_index i
 JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
 CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
-LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
 WHERE i.indrelid IN (SELECT oid FROM scope) AND k.ord <= i.indnkeyatts
     AND i.indexrelid NOT IN (
         SELECT con.conindid FROM pg_catalog.pg_constraint con WHERE con.contype IN ('p', 'u', 'x')
     )
-ORDER BY i.indrelid, ic.relname, k.ord
+ORDER BY i.indexrelid, k.ord
 """
 
 # Every enum of the database: a column may use one from a schema outside the scope.
@@ -129,16 +138,27 @@ class PostgresqlDialect(Dialect):
 
     def __init__(self, sa_dialect):
         super().__init__(sa_dialect)
+        # Enums seen by the last reflection: SQLAlchemy's type parser needs them to tell an enum
+        # name from an unknown type.
         self._named_types = _NamedTypes([])
 
     # -- types ---------------------------------------------------------------------------
     def parse_type(self, text: str) -> sa.types.TypeEngine:
+        """A type as format_type() shows it, or as type_string() writes it, as a SQLAlchemy type.
+
+        Either may end in COLLATE "name". type_string() writes upper case and some SQL-standard
+        spellings (VARCHAR); SQLAlchemy's parser wants PostgreSQL's own.
+        """
+        match = _COLLATE.fullmatch(text)
+        name, collation = _pg_spelling(match["type"]), match["collation"]
+        if collation is not None:
+            collation = collation.replace('""', '"')
         with warnings.catch_warnings():
-            # An unknown name (a domain, an extension's type) is kept as written below.
+            # A name it does not know is handled below.
             warnings.simplefilter("ignore", sa.exc.SAWarning)
-            type_ = self.sa_dialect._reflect_type(text, self._named_types, text, None)
+            type_ = self.sa_dialect._reflect_type(name, self._named_types, name, collation)
         if isinstance(type_, sa.types.NullType):
-            return _NamedType(text)
+            return _user_type(name)
         return type_
 
     def clean_type(self, compiled: str) -> str:
@@ -147,16 +167,14 @@ class PostgresqlDialect(Dialect):
         return compiled
 
     # -- defaults and expressions -----------------------------------------------------
-    def normalize_default(self, sql: Optional[str]) -> Optional[str]:
-        if sql is None:
-            return None
-        tokens = _canonical_tokens(strip_outer_parens(sql))
+    def default_key(self, sql: str) -> Optional[str]:
+        tokens = _canonical_tokens(sql)
         # A quoted number default ('0') is stored bare (0) on a numeric column.
         text = _join([n for t in tokens for n in _number_tokens(t)])
         # 'NULL::character varying' is how PostgreSQL keeps an explicit DEFAULT NULL.
         return None if text in ("", "null") else text
 
-    def normalize_expression(self, sql: str) -> str:
+    def expression_key(self, sql: str) -> str:
         return _join(_canonical_tokens(sql))
 
     # -- symmetric canonical form -----------------------------------------------------
@@ -206,8 +224,22 @@ class PostgresqlDialect(Dialect):
     def index_where(self, index: sa.Index) -> Optional[sa.sql.ClauseElement]:
         return index.dialect_options["postgresql"]["where"]
 
+    def column_autoincrement(self, col: sa.Column) -> bool:
+        # SQLAlchemy writes SERIAL only when no Python-side default or required Sequence
+        # supplies the values instead.
+        default = col.default
+        return col is col.table.autoincrement_column and (
+            default is None or (isinstance(default, sa.Sequence) and default.optional)
+        )
+
     # -- reflection --------------------------------------------------------------------
     def reflect(
+        self, conn: Connection, schemas: Sequence[Optional[str]]
+    ) -> tuple[list[s.Table], list[s.Enum]]:
+        with _no_cyclic_gc():
+            return self._reflect(conn, schemas)
+
+    def _reflect(
         self, conn: Connection, schemas: Sequence[Optional[str]]
     ) -> tuple[list[s.Table], list[s.Enum]]:
         default = self.default_schema(conn)
@@ -229,6 +261,20 @@ class PostgresqlDialect(Dialect):
             _by_table(_fetch(conn, INDEXES_SQL, params)),
         )
         return tables, enums
+
+
+@contextlib.contextmanager
+def _no_cyclic_gc():
+    """Reading a big schema makes hundreds of thousands of small objects, and the cyclic garbage
+    collector, triggered by allocation counts, then walks them all again and again: that used
+    to double the time. None of them form cycles; the collector runs again afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _fetch(conn: Connection, sql: str, params: Optional[dict] = None) -> list:
@@ -275,7 +321,9 @@ class _CatalogReader:
             name=row.relname,
             schema=self.schema(row.nspname),
             columns=tuple(self.column(c) for c in column_rows),
-            primary_key=s.PrimaryKey(pk.conname, self.names(pk.conrelid, pk.conkey)) if pk else None,
+            primary_key=(
+                s.PrimaryKey(pk.conname, self.names(pk.conrelid, pk.conkey)) if pk else None
+            ),
             uniques=tuple(
                 s.UniqueConstraint(c.conname, self.names(c.conrelid, c.conkey)) for c in kinds["u"]
             ),
@@ -302,9 +350,12 @@ class _CatalogReader:
         elif row.seqname and default == f"nextval({quote_literal(row.seqname)}::regclass)":
             # SERIAL: the default draws from a sequence that the column itself owns.
             autoincrement, default = True, None
+        type_text = row.type
+        if row.collation is not None:
+            type_text += f" COLLATE {self.dialect.preparer.quote_identifier(row.collation)}"
         return s.Column(
             name=row.attname,
-            type=self.dialect.canonical_type(row.type),
+            type=self.dialect.canonical_type(type_text),
             nullable=not row.attnotnull,
             default=self.dialect.normalize_default(default),
             autoincrement=autoincrement,
@@ -328,7 +379,9 @@ class _CatalogReader:
             onupdate=_REFERENTIAL_ACTIONS[row.confupdtype],
             # Already in canonical form, so that canonical_table need not rebuild the table.
             deferrable=row.condeferrable or None,
-            initially=("DEFERRED" if row.condeferred else "IMMEDIATE") if row.condeferrable else None,
+            initially=(
+                ("DEFERRED" if row.condeferred else "IMMEDIATE") if row.condeferrable else None
+            ),
         )
 
     def indexes(self, rows) -> tuple[s.Index, ...]:
@@ -352,7 +405,8 @@ class _CatalogReader:
         nulls = "first" if row.option & _INDOPTION_NULLS_FIRST else "last"
         nulls = None if nulls == _default_nulls(descending) else nulls
         if row.expression is None:
-            return s.IndexElement(row.attname, descending=descending, nulls=nulls)
+            name = self.attnames[(row.indrelid, row.attnum)]
+            return s.IndexElement(name, descending=descending, nulls=nulls)
         text = self.dialect.normalize_expression(row.expression)
         return s.IndexElement(text, expression=True, descending=descending, nulls=nulls)
 
@@ -376,8 +430,36 @@ class _NamedTypes:
         }
 
 
+def _pg_spelling(text: str) -> str:
+    """'VARCHAR(20)[]' -> 'character varying(20)[]': lower case outside quoted names."""
+    text = _QUOTED_OR_NOT.sub(lambda m: m[0] if m[0].startswith('"') else m[0].lower(), text)
+    text = re.sub(r"\s+\(", "(", text)  # 'INTERVAL DAY (3)'
+    for standard, own in _STANDARD_SPELLINGS:
+        text = standard.sub(own, text)
+    return text
+
+
+def _user_type(text: str) -> sa.types.TypeEngine:
+    """A type SQLAlchemy does not know: an enum the database does not have yet, a domain, an
+    extension's type.
+
+    A plain name becomes ENUM(create_type=False), which renders just the name: all a column
+    needs, as the enum itself has an op of its own. Anything else is kept as written.
+    """
+    match = _USER_TYPE.fullmatch(text)
+    if match is None:
+        return _NamedType(text)
+    schema = match["schema"] and _unquote_identifier(match["schema"])
+    type_ = pg.ENUM(name=_unquote_identifier(match["name"]), schema=schema, create_type=False)
+    return pg.ARRAY(type_) if match["array"] else type_
+
+
+def _unquote_identifier(name: str) -> str:
+    return name[1:-1].replace('""', '"') if name.startswith('"') else name
+
+
 class _NamedType(sa.types.UserDefinedType):
-    """A type SQLAlchemy does not know (a domain, an extension's type), kept by its name."""
+    """An unknown type that is more than a name (geometry(point,4326)), kept as written."""
 
     cache_ok = True
 
@@ -388,12 +470,22 @@ class _NamedType(sa.types.UserDefinedType):
         return self.name
 
 
-# Spellings PostgreSQL folds into one stored type.
+_COLLATE = re.compile(r'(?P<type>.*?)(?: COLLATE "(?P<collation>(?:[^"]|"")*)")?')
+_QUOTED_OR_NOT = re.compile(r'"(?:[^"]|"")*"|[^"]+')
+_STANDARD_SPELLINGS = [
+    (re.compile(r"^varchar\b"), "character varying"),
+    (re.compile(r"^char\b"), "character"),
+]
+_IDENTIFIER = r'(?:[a-z_][\w$]*|"(?:[^"]|"")+")'
+_USER_TYPE = re.compile(
+    rf"(?:(?P<schema>{_IDENTIFIER})\.)?(?P<name>{_IDENTIFIER})(?P<array>(?:\[\])+)?"
+)
+
+# Spellings PostgreSQL folds into one stored type (an array's "[]" may follow).
 _TYPE_ALIASES = [
-    (re.compile(r"^FLOAT$"), "DOUBLE PRECISION"),
+    (re.compile(r"^(FLOAT|DOUBLE)(?=\[|$)"), "DOUBLE PRECISION"),
     (re.compile(r"^FLOAT\(([1-9]|1\d|2[0-4])\)"), "REAL"),
     (re.compile(r"^FLOAT\(\d+\)"), "DOUBLE PRECISION"),
-    (re.compile(r"^DOUBLE$"), "DOUBLE PRECISION"),
     (re.compile(r"^DECIMAL\b"), "NUMERIC"),
     (re.compile(r"^NUMERIC\((\d+)\)"), r"NUMERIC(\1, 0)"),
     (re.compile(r"^N?CHAR(?=$|\[|\s)"), "CHAR(1)"),
@@ -422,6 +514,8 @@ _TOKEN = re.compile(
 _NUMERIC_TYPES = frozenset(
     "smallint integer bigint int int2 int4 int8 numeric decimal real double float4 float8".split()
 )
+# Types that may prefix a string literal: interval '1 day'.
+_LITERAL_TYPES = frozenset({"interval", "date", "time", "timestamp", "timestamptz"})
 # Words that continue a type name after its first word ("character varying", ...).
 _TYPE_TAILS = (("varying",), ("precision",), ("with", "time", "zone"), ("without", "time", "zone"))
 _LIKE_OPERATORS = {
@@ -432,6 +526,8 @@ _LIKE_OPERATORS = {
 }
 _NUMBER = re.compile(r"[-+]?\d+(\.\d+)?([eE][-+]?\d+)?")
 _ARITHMETIC = frozenset({"+", "-", "*", "/", "%", "||"})
+# "[schema . ]table . " before a column name in normalized text.
+_QUALIFIER = re.compile(r"(?<!\. )(?<!\S)(?:([\w$]+) \. )?([\w$]+) \. ")
 _COLUMN_KEY = re.compile(r"([a-z_][\w$]*)(?: (asc|desc))?(?: nulls (first|last))?")
 _KEYWORDS = frozenset(
     "and or not in is between like ilike any all array case when then else end select".split()
@@ -474,7 +570,7 @@ def _join(tokens: list[str]) -> str:
 
 
 def _number_tokens(token: str) -> list[str]:
-    """"'-1'" -> ["-", "1"]: a quoted number as the tokens of the bare number; others unchanged."""
+    """A quoted number ('-1') as the tokens of the bare one (-, 1); other tokens unchanged."""
     if token.startswith("'") and _NUMBER.fullmatch(token[1:-1]):
         return tokenize(token[1:-1])
     return [token]
@@ -499,7 +595,8 @@ def _like_operators(tokens: list[str]) -> list[str]:
 
 
 def _strip_casts(tokens: list[str]) -> list[str]:
-    """Drops `::type` and `CAST(x AS type)`: PostgreSQL adds casts the models never wrote.
+    """Drops `::type`, `CAST(x AS type)` and `type 'literal'`: PostgreSQL adds casts the models
+    never wrote, and stores `interval '1 day'` as `'1 day'::interval`.
 
     A quoted number cast to a numeric type ('-1'::integer) becomes the bare number.
     """
@@ -507,7 +604,9 @@ def _strip_casts(tokens: list[str]) -> list[str]:
     i = 0
     while i < len(tokens):
         tok = tokens[i]
-        if tok == "::" and i + 1 < len(tokens):
+        if tok in _LITERAL_TYPES and tokens[i + 1 : i + 2] and tokens[i + 1].startswith("'"):
+            i += 1
+        elif tok == "::" and i + 1 < len(tokens):
             end = _type_end(tokens, i + 1)
             if tokens[i + 1] in _NUMERIC_TYPES and out:
                 out[-1:] = _number_tokens(out[-1])
@@ -557,7 +656,7 @@ def _rewrite_between(tokens: list[str]) -> list[str]:
     out: list[str] = []
     i = 0
     while i < len(tokens):
-        parsed = _between_bounds(tokens, i) if tokens[i] == "between" else None
+        parsed = _between_bounds(tokens, i) if tokens[i] == "between" and out else None
         if parsed is None:
             out.append(tokens[i])
             i += 1
@@ -683,8 +782,6 @@ def _operand_end(tokens: list[str], i: int) -> Optional[int]:
     return i
 
 
-_QUALIFIER = re.compile(r"(?<!\. )(?<!\S)(?:([\w$]+) \. )?([\w$]+) \. ")
-
 # -- symmetric canonical forms -----------------------------------------------------------------
 
 
@@ -715,7 +812,9 @@ def _canonical_index(table_name: str, index: s.Index) -> s.Index:
 
 def _canonical_element(table_name: str, element: s.IndexElement) -> s.IndexElement:
     if element.expression:
-        element = _column_key(replace_changed(element, {"text": _unqualify(table_name, element.text)}))
+        element = _column_key(
+            replace_changed(element, {"text": _unqualify(table_name, element.text)})
+        )
     if element.nulls == _default_nulls(element.descending):
         element = dataclasses.replace(element, nulls=None)
     return element
@@ -739,13 +838,15 @@ def _column_key(element: s.IndexElement) -> s.IndexElement:
     )
 
 
-def _unqualify(table_name: str, text: str) -> str:
-    """'account . name' (or 'schema . account . name') -> 'name' in normalized text.
+def _unqualify(table_name: str, expression: s.Expression) -> s.Expression:
+    """'account . name' (or 'schema . account . name') -> 'name' in the canonical form.
 
-    SQLAlchemy compiles model expressions with table-qualified columns; PostgreSQL stores
-    a table's own columns bare.
+    Model SQL may name a table's own columns qualified (text("account.balance > 0")); PostgreSQL
+    stores them bare.
     """
-    if " . " not in text:
-        return text
+    if " . " not in expression:
+        return expression
     name = table_name.lower()
-    return _QUALIFIER.sub(lambda m: "" if m.group(2) == name else m.group(0), text)
+    return expression.rekey(
+        _QUALIFIER.sub(lambda m: "" if m.group(2) == name else m.group(0), expression)
+    )
