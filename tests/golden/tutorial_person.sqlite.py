@@ -1,0 +1,30 @@
+"""create the tutorial_person models
+
+Revision ID: 0123456789ab
+Revises:
+Create Date: 2026-01-01 00:00:00 UTC
+
+"""
+
+from schemadiff import op
+import sqlalchemy as sa
+
+# revision identifiers, used by schemadiff.
+revision = "0123456789ab"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "person",
+        sa.Column("id", sa.Integer()),
+        sa.Column("name", sa.String(length=50)),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_person")),
+    )
+
+
+def downgrade() -> None:
+    # hazard(data-loss): drops table person and all its rows
+    op.drop_table("person")
