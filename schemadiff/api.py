@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import gc
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -85,9 +86,22 @@ def snapshots(conn: Connection, metadata: sa.MetaData, scope: Scope = Scope()) -
     dialect = for_sa_dialect(conn.dialect)
     default = dialect.default_schema(conn)
     model_schemas = {t.schema for t in metadata.tables.values() if t.schema}
-    database = reflect(conn, schemas=[*scope.schemas, *model_schemas], dialect=dialect)
-    models = snapshot_metadata(metadata, dialect, default)
+    with _gc_paused():
+        database = reflect(conn, schemas=[*scope.schemas, *model_schemas], dialect=dialect)
+        models = snapshot_metadata(metadata, dialect, default)
     return scope.filter(database), scope.filter(models)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Building a big schema's snapshots makes many objects and no cycles; the collector only slows it."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def diff(conn: Connection, metadata: sa.MetaData, scope: Scope = Scope()) -> list[Op]:

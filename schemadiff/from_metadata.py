@@ -51,6 +51,8 @@ class SnapshotBuilder:
     def sql(self, clause) -> str:
         if isinstance(clause, str):
             return clause
+        if isinstance(clause, sa.sql.elements.TextClause) and not clause._bindparams:
+            return clause.text  # as written; compiling it would only cost time
         compiled = clause.compile(
             dialect=self.dialect.sa_dialect,
             # As the DDL compiler writes them: literal values, columns without table prefixes.
