@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Union
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.ddl import ExecutableDDLElement
 
@@ -24,12 +23,6 @@ Statement = Union[str, ExecutableDDLElement]
 def statements(op: o.Op, before: Snapshot, dialect: Dialect) -> list[Statement]:
     """The DDL that performs `op` on a database whose schema is `before`."""
     return dialect.ddl.statements(op, before, apply(before, op))
-
-
-def to_sql(statement: Statement, dialect: Dialect) -> str:
-    if isinstance(statement, str):
-        return statement
-    return str(statement.compile(dialect=dialect.sa_dialect)).strip()
 
 
 def run_op(conn: Connection, op: o.Op, before: Snapshot, dialect: Dialect) -> None:

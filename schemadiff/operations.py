@@ -21,7 +21,7 @@ from .dialects.base import Dialect
 from .errors import SchemadiffError
 from .compare import match_items
 from .from_metadata import SnapshotBuilder
-from .state import apply, find_column, find_table, same_object
+from .state import apply, find_column, find_table
 from .to_metadata import to_table
 
 _UNSET: Any = object()

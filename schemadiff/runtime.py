@@ -9,7 +9,6 @@ earlier scripts without a database, and the same DDL that would run is printed i
 from __future__ import annotations
 
 import importlib.util
-import sys
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Optional, Sequence
@@ -18,11 +17,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from . import ops as o
-from .api import Scope, connect
+from .api import connect
 from .config import Config
 from .dialects import Dialect, for_sa_dialect
 from .errors import SchemadiffError
-from .execute import run_op, statements, to_sql
+from .execute import run_op, statements
 from .operations import Operations, using
 from .reflect import reflect
 from .report import describe

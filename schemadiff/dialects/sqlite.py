@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections import defaultdict
-from typing import Optional, Sequence
+from typing import Optional
 
 import sqlalchemy as sa
 from sqlalchemy import schema as ddl
