@@ -15,6 +15,7 @@ from .compare import compare
 from .config import VERSION_TABLE, mask_url
 from .dialects import for_sa_dialect
 from .errors import SchemadiffError
+from .execute import script_sql
 from .from_metadata import snapshot_metadata
 from .ops import Op
 from .reflect import reflect
@@ -107,4 +108,10 @@ def _gc_paused() -> Iterator[None]:
 def diff(conn: Connection, metadata: sa.MetaData, scope: Scope = Scope()) -> list[Op]:
     """Ops that bring the database behind `conn` in line with `metadata`."""
     return compare(*snapshots(conn, metadata, scope))
+
+
+def diff_sql(conn: Connection, metadata: sa.MetaData, scope: Scope = Scope()) -> list[str]:
+    """The SQL statements that would bring the database in line with `metadata`."""
+    database, models = snapshots(conn, metadata, scope)
+    return script_sql(compare(database, models), database, for_sa_dialect(conn.dialect))
 

@@ -13,7 +13,7 @@ from typing import Optional, Sequence
 import click
 
 from . import __version__
-from .api import Scope, connect, diff
+from .api import Scope, connect, diff, diff_sql
 from .config import Config, load_config, load_metadata
 from .errors import SchemadiffError
 from .ops import Op
@@ -50,11 +50,16 @@ def _config(ctx: click.Context) -> Config:
     return load_config(**flags)
 
 
-def _changes(config: Config) -> list[Op]:
+def _against_models(config: Config, compute):
+    """compute(connection, metadata, scope) on the configured database and models."""
     url = config.require_url()
     metadata = load_metadata(config.require_metadata(), config.root)
     with connect(url) as conn:
-        return diff(conn, metadata, Scope(config.schemas, config.exclude_tables))
+        return compute(conn, metadata, Scope(config.schemas, config.exclude_tables))
+
+
+def _changes(config: Config) -> list[Op]:
+    return _against_models(config, diff)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -66,14 +71,19 @@ def cli() -> None:
 
 @cli.command("diff")
 @click.option(
-    "--format", "fmt", type=click.Choice(sorted(FORMATS)), default="text", show_default=True,
-    help="Output format.",
+    "--format", "fmt", type=click.Choice(sorted([*FORMATS, "sql"])), default="text", show_default=True,
+    help="Output format (sql: the statements that would bring the database in line).",
 )
 @_global_options
 @click.pass_context
 def diff_command(ctx: click.Context, fmt: str) -> int:
     """Print the differences between the database and the models."""
-    click.echo(render_report(_changes(_config(ctx)), fmt))
+    config = _config(ctx)
+    if fmt != "sql":
+        click.echo(render_report(_changes(config), fmt))
+        return 0
+    for statement in _against_models(config, diff_sql):
+        click.echo(f"{statement};\n")
     return 0
 
 

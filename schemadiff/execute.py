@@ -25,6 +25,23 @@ def statements(op: o.Op, before: Snapshot, dialect: Dialect) -> list[Statement]:
     return dialect.ddl.statements(op, before, apply(before, op))
 
 
+def sql_text(statement: Statement, dialect: Dialect) -> str:
+    """A statement as SQL text, values inlined: what `--sql` prints."""
+    if isinstance(statement, str):
+        return statement
+    compiled = statement.compile(dialect=dialect.sa_dialect, compile_kwargs={"literal_binds": True})
+    return str(compiled).strip()
+
+
+def script_sql(ops: list[o.Op], start: Snapshot, dialect: Dialect) -> list[str]:
+    """The SQL of `ops` run one after another on a database whose schema is `start`."""
+    result = []
+    for op in ops:
+        result += [sql_text(s, dialect) for s in statements(op, start, dialect)]
+        start = apply(start, op)
+    return result
+
+
 def run_op(conn: Connection, op: o.Op, before: Snapshot, dialect: Dialect) -> None:
     for statement in statements(op, before, dialect):
         if isinstance(statement, str):

@@ -21,7 +21,7 @@ from .api import connect
 from .config import Config
 from .dialects import Dialect, for_sa_dialect
 from .errors import SchemadiffError
-from .execute import run_op, statements
+from .execute import run_op, sql_text, statements
 from .operations import Operations, using
 from .reflect import reflect
 from .report import describe
@@ -283,6 +283,4 @@ def _revision_sql(revision: Revision, direction: str, state: Snapshot, dialect: 
 
 def _print(echo: Echo, dialect: Dialect, sql: list) -> None:
     for statement in sql:
-        if not isinstance(statement, str):
-            statement = statement.compile(dialect=dialect.sa_dialect, compile_kwargs={"literal_binds": True})
-        echo(f"{str(statement).strip()};\n")
+        echo(f"{sql_text(statement, dialect)};\n")

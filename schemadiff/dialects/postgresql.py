@@ -10,17 +10,26 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import gc
+import hashlib
+import itertools
 import re
+import time
 import warnings
 from collections import defaultdict, namedtuple
-from typing import Optional, Sequence
+from typing import Iterator, Optional, Sequence
 
 import sqlalchemy as sa
+from sqlalchemy import schema as ddl
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.engine import Connection
 
+from .. import ops as o
 from .. import snapshot as s
+from ..errors import SchemadiffError
+from ..state import find_table
+from ..to_metadata import to_column
 from .base import Dialect, quote_literal, replace_changed
+from .ddl import DDL
 
 # -- catalog queries: one per kind of object, for every table of every schema in scope ---------
 
