@@ -78,6 +78,10 @@ def test_check_is_clean_then_names_the_drift(db, project):
     assert [c["op"] for c in changes] == ["add_column"]
     assert changes[0]["detail"]["column"]["name"] == "created_at"
 
+    as_sql = run(project, "diff", "--format", "sql", "--url", db.url, "--metadata", "models2:metadata")
+    assert as_sql.returncode == 0, as_sql.stderr
+    assert "created_at" in as_sql.stdout and as_sql.stdout.rstrip().endswith(";")
+
 
 def test_flags_beat_env_and_env_beats_pyproject(tmp_path):
     (tmp_path / "pyproject.toml").write_text(
