@@ -142,8 +142,388 @@ _INDOPTION_DESC = 1
 _INDOPTION_NULLS_FIRST = 2
 
 
+# -- DDL ---------------------------------------------------------------------------------------
+
+
+class PostgresqlDDL(DDL):
+    """ALTER COLUMN clause by clause, enum types, SERIAL sequences, and the names PostgreSQL gives
+    constraints created without one.
+
+    Text statements reach the driver as they are, and its paramstyle makes `%` special: names
+    from the preparer come escaped already, any other text goes through `escaped`.
+    """
+
+    def escaped(self, sql: str) -> str:
+        return sql.replace("%", "%%") if self.preparer._double_percents else sql
+
+    def literal(self, value: str) -> str:
+        return self.escaped(quote_literal(value))
+
+    def ddl_compiler(self):
+        return self.sa_dialect.ddl_compiler(self.sa_dialect, None)
+
+    def owned_sequence(self, op: o.AlterColumn) -> str:
+        """SQL for the name of the sequence behind the column's SERIAL or identity."""
+        table = quote_literal(self.table_name(op.table_name, op.schema))
+        return f"pg_get_serial_sequence({table}, {self.literal(op.new.name)})"
+
+    # -- columns ------------------------------------------------------------------------------
+    def _AddColumn(self, op: o.AddColumn, before, after) -> list:
+        if not op.column.autoincrement:
+            return super()._AddColumn(op, before, after)
+        # SQLAlchemy writes SERIAL for a primary key column only; this column's key, if it gets
+        # one, comes in an op of its own. SERIAL numbers the rows already there.
+        column = to_column(op.column, self.dialect, autoincrement=True)
+        sa.Table(
+            op.table_name, sa.MetaData(), column, sa.PrimaryKeyConstraint(column), schema=op.schema
+        )
+        spec = self.ddl_compiler().get_column_specification(column)
+        add = f"ALTER TABLE {self.table_name(op.table_name, op.schema)} ADD COLUMN {spec}"
+        return [add, *([ddl.SetColumnComment(column)] if op.column.comment else [])]
+
+    def _AlterColumn(self, op: o.AlterColumn, before, after) -> list:
+        """The rename comes first, so that the other clauses name the column as it ends up.
+
+        What stands in the way of a later clause goes before it: an identity before DROP NOT
+        NULL, a default before a type change (it would have to convert along).
+        """
+        old, new = op.existing, op.new
+        table = self.table_name(op.table_name, op.schema)
+        alter = f"ALTER TABLE {table} ALTER COLUMN {self.preparer.quote(new.name)} "
+        reset_default = old.default is not None and ("type" in op.changes or new.default is None)
+        statements: list = []
+        if old.name != new.name:
+            old_name, new_name = self.preparer.quote(old.name), self.preparer.quote(new.name)
+            statements.append(f"ALTER TABLE {table} RENAME COLUMN {old_name} TO {new_name}")
+        if old.identity and not new.identity:
+            statements.append(alter + "DROP IDENTITY")
+        if old.autoincrement and not new.autoincrement:
+            statements += [alter + "DROP DEFAULT", self._drop_owned_sequence(op)]
+        if reset_default:
+            statements.append(alter + "DROP DEFAULT")
+        if "type" in op.changes:
+            statements.append(alter + self._type_change(old, new))
+        if "nullable" in op.changes:
+            statements.append(alter + ("DROP NOT NULL" if new.nullable else "SET NOT NULL"))
+        if new.default is not None and (reset_default or "default" in op.changes):
+            statements.append(alter + "SET DEFAULT " + self.escaped(new.default.sql))
+        if new.autoincrement and not old.autoincrement:
+            statements += self._serial(op)
+        if new.identity and new.identity != old.identity:
+            statements += self._identity(op, alter)
+        if "comment" in op.changes:
+            column = self.sa_table(after, op.table_name, op.schema).c[new.name]
+            statements.append(
+                ddl.SetColumnComment(column) if new.comment else ddl.DropColumnComment(column)
+            )
+        return statements
+
+    def _type_change(self, old: s.Column, new: s.Column) -> str:
+        """TYPE, with USING only where PostgreSQL has no cast of its own from the old type."""
+        old_type, new_type = self.dialect.parse_type(old.type), self.dialect.parse_type(new.type)
+        compiled = self.sa_dialect.type_compiler_instance.process(new_type)
+        if _converts_on_assignment(old_type, new_type):
+            return f"TYPE {compiled}"
+        column = self.preparer.quote(new.name)
+        return f"TYPE {compiled} USING {column}{_through_text(old_type)}::{compiled}"
+
+    def _serial(self, op: o.AlterColumn) -> list:
+        """What SERIAL makes: a sequence that the column owns and takes its default from."""
+        table = self.table_name(op.table_name, op.schema)
+        column = self.preparer.quote(op.new.name)
+        sequence = self.table_name(_object_name(op.table_name, op.new.name, "seq"), op.schema)
+        kind = f" AS {op.new.type}" if op.new.type in _SEQUENCE_TYPES else ""
+        regclass = f"{quote_literal(sequence)}::regclass"
+        return [
+            f"CREATE SEQUENCE IF NOT EXISTS {sequence}{kind}",
+            f"ALTER SEQUENCE {sequence} OWNED BY {table}.{column}",
+            f"ALTER TABLE {table} ALTER COLUMN {column} SET DEFAULT nextval({regclass})",
+            self._continue_after_rows(op, regclass, start=1, increment=1),
+        ]
+
+    def _drop_owned_sequence(self, op: o.AlterColumn) -> str:
+        """SERIAL's sequence goes with it. It is found by its column: renaming the table or the
+        column leaves the sequence's name as it was."""
+        return (
+            f"DO $$ DECLARE seq text := {self.owned_sequence(op)}; "
+            "BEGIN IF seq IS NOT NULL THEN EXECUTE 'DROP SEQUENCE ' || seq; END IF; END $$"
+        )
+
+    def _identity(self, op: o.AlterColumn, alter: str) -> list:
+        old, new = op.existing.identity, op.new.identity
+        generated = "ALWAYS" if new.always else "BY DEFAULT"
+        if old is None:
+            identity = sa.Identity(start=new.start, increment=new.increment)
+            options = self.ddl_compiler().get_identity_options(identity)
+            add = f"ADD GENERATED {generated} AS IDENTITY" + (f" ({options})" if options else "")
+            restart = self._continue_after_rows(
+                op, self.owned_sequence(op), _start(new), new.increment or 1
+            )
+            return [alter + add, restart]
+        clauses = []
+        if old.always != new.always:
+            clauses.append(f"SET GENERATED {generated}")
+        if _start(old) != _start(new):
+            clauses.append(f"SET START WITH {_start(new)}")
+        if (old.increment or 1) != (new.increment or 1):
+            clauses.append(f"SET INCREMENT BY {new.increment or 1}")
+        return [alter + " ".join(clauses)] if clauses else []
+
+    def _continue_after_rows(
+        self, op: o.AlterColumn, sequence: str, start: int, increment: int
+    ) -> str:
+        """Moves a new sequence past the values the rows hold already, so that new rows do not
+        collide with them."""
+        table = self.table_name(op.table_name, op.schema)
+        column = self.preparer.quote(op.new.name)
+        last, bound = ("max", "greatest") if increment > 0 else ("min", "least")
+        value = f"{bound}({last}({column}) + {increment}, {start})"
+        return f"SELECT setval({sequence}, {value}, false) FROM {table}"
+
+    # -- enums ----------------------------------------------------------------------------------
+    def _CreateEnum(self, op: o.CreateEnum, before, after) -> list:
+        return [pg.CreateEnumType(_sa_enum(op.enum))]
+
+    def _DropEnum(self, op: o.DropEnum, before, after) -> list:
+        return [pg.DropEnumType(_sa_enum(op.enum))]
+
+    def _AlterEnum(self, op: o.AlterEnum, before, after) -> list:
+        kept = tuple(v for v in op.new.values if v in op.existing.values)
+        if kept == op.existing.values:
+            return self._add_enum_values(op.existing, op.new)
+        return self._replace_enum(op, before)
+
+    def _add_enum_values(self, old: s.Enum, new: s.Enum) -> list:
+        """ALTER TYPE ... ADD VALUE per new value, placed beside a value the type has by then.
+
+        PostgreSQL 12 and later run this inside the revision's transaction, but no statement may
+        use a value added there (in a row, a default or a check) before it commits: such uses
+        belong in a later revision. Before version 12 it cannot run in a transaction at all.
+        """
+        name = self.preparer.format_type(_sa_enum(new))
+        existing = set(old.values)
+        statements = []
+        for i, value in enumerate(new.values):
+            if value in existing:
+                continue
+            if existing.isdisjoint(new.values[i:]):
+                place = ""  # at the end
+            elif i > 0:
+                place = f" AFTER {self.literal(new.values[i - 1])}"
+            else:
+                place = f" BEFORE {self.literal(old.values[0])}"
+            statements.append(f"ALTER TYPE {name} ADD VALUE {self.literal(value)}{place}")
+        return statements
+
+    def _replace_enum(self, op: o.AlterEnum, before: s.Snapshot) -> list:
+        """Values removed or reordered: a new type takes the old one's place in every column.
+
+        Rows holding a removed value make the conversion fail, and the revision with it. A
+        check or index that compares with the type's values keeps the old type and stops the
+        final DROP TYPE: those need dropping around this op by hand.
+        """
+        old = dataclasses.replace(op.existing, name=f"{op.existing.name}_old")
+        type_name = self.preparer.format_type(_sa_enum(op.existing))
+        statements = [
+            f"ALTER TYPE {type_name} RENAME TO {self.preparer.quote(old.name)}",
+            pg.CreateEnumType(_sa_enum(op.new)),
+        ]
+        for table, column in self._columns_of_type(before, op.existing):
+            statements += self._convert_column(table, column)
+        return statements + [pg.DropEnumType(_sa_enum(old))]
+
+    def _columns_of_type(self, snap: s.Snapshot, enum: s.Enum) -> list:
+        name = self.dialect.type_string(_sa_enum(enum))
+        return [(t, c) for t in snap.tables for c in t.columns if c.type in (name, name + "[]")]
+
+    def _convert_column(self, table: s.Table, column: s.Column) -> list:
+        """The column onto the type now under its type's name; its default, which names the
+        renamed type, is set again."""
+        alter = (
+            f"ALTER TABLE {self.table_name(table.name, table.schema)} "
+            f"ALTER COLUMN {self.preparer.quote(column.name)} "
+        )
+        convert = alter + self._type_change(column, column)
+        if column.default is None:
+            return [convert]
+        return [
+            alter + "DROP DEFAULT",
+            convert,
+            alter + "SET DEFAULT " + self.escaped(column.default.sql),
+        ]
+
+    # -- constraints ------------------------------------------------------------------------------
+    def constraint(
+        self, snap: s.Snapshot, table_name: str, schema: Optional[str], constraint
+    ) -> sa.Constraint:
+        """An unnamed constraint goes by the name the database reported for it, or else by the
+        one PostgreSQL gives by default (it was created unnamed earlier in the same run).
+
+        Creating one names it so too: the SQL then shows the name that a later drop will use.
+        """
+        if constraint.name is None:
+            snap, constraint = self._named(snap, find_table(snap, table_name, schema), constraint)
+        return super().constraint(snap, table_name, schema, constraint)
+
+    def _named(self, snap: s.Snapshot, table: s.Table, constraint) -> tuple:
+        key = s.definition_key(constraint)
+        same = [
+            c
+            for c in _table_constraints(table)
+            if type(c) is type(constraint) and s.definition_key(c) == key
+        ]
+        reported = next((c for c in same if c.name is not None), None)
+        if reported is not None:
+            return snap, reported
+        named = dataclasses.replace(constraint, name=_default_name(snap, table, constraint))
+        return _replace_constraint(snap, table, constraint, named), named
+
+
+_SEQUENCE_TYPES = frozenset({"SMALLINT", "INTEGER", "BIGINT"})
+_MAX_NAME_BYTES = 63  # NAMEDATALEN - 1
+
+
+def _sa_enum(enum: s.Enum) -> pg.ENUM:
+    return pg.ENUM(*enum.values, name=enum.name, schema=enum.schema)
+
+
+def _converts_on_assignment(old: sa.types.TypeEngine, new: sa.types.TypeEngine) -> bool:
+    """Whether PostgreSQL converts `old` values to `new` by itself (an implicit or assignment cast).
+
+    Then the type change gets no USING: an explicit cast to VARCHAR(n) would silently cut longer
+    strings, where the assignment cast refuses them.
+    """
+    if isinstance(old, sa.ARRAY) and isinstance(new, sa.ARRAY):
+        return _converts_on_assignment(old.item_type, new.item_type)
+    if isinstance(new, (sa.Enum, sa.types.UserDefinedType)):
+        return False
+    if isinstance(new, sa.String):
+        return True  # everything converts to text
+    if isinstance(old, (sa.Enum, sa.types.UserDefinedType)):
+        return False
+    return old._type_affinity is new._type_affinity
+
+
+def _through_text(type_: sa.types.TypeEngine) -> str:
+    """`::text` for an enum, `::text[]` for an array of them: enums cast to text only."""
+    item = type_.item_type if isinstance(type_, sa.ARRAY) else type_
+    if not isinstance(item, sa.Enum):
+        return ""
+    return "::text" if item is type_ else "::text[]"
+
+
+def _start(identity: s.Identity) -> int:
+    """The start value, None meaning PostgreSQL's default for the direction of the increment."""
+    if identity.start is not None:
+        return identity.start
+    return 1 if (identity.increment or 1) > 0 else -1
+
+
+def _table_constraints(table: s.Table) -> list:
+    pk = [table.primary_key] if table.primary_key else []
+    return pk + [*table.uniques, *table.checks, *table.foreign_keys]
+
+
+_CONSTRAINT_FIELDS = {
+    s.UniqueConstraint: "uniques",
+    s.CheckConstraint: "checks",
+    s.ForeignKey: "foreign_keys",
+}
+_DEFAULT_NAME_LABELS = {
+    s.PrimaryKey: "pkey",
+    s.UniqueConstraint: "key",
+    s.ForeignKey: "fkey",
+    s.CheckConstraint: "check",
+}
+
+
+def _replace_constraint(snap: s.Snapshot, table: s.Table, old, new) -> s.Snapshot:
+    if isinstance(new, s.PrimaryKey):
+        changed = dataclasses.replace(table, primary_key=new)
+    else:
+        field = _CONSTRAINT_FIELDS[type(new)]
+        items = tuple(new if c == old else c for c in getattr(table, field))
+        changed = dataclasses.replace(table, **{field: items})
+    return dataclasses.replace(
+        snap, tables=tuple(changed if t is table else t for t in snap.tables)
+    )
+
+
+def _default_name(snap: s.Snapshot, table: s.Table, constraint) -> str:
+    """PostgreSQL's name for an unnamed constraint: `<table>_<columns>_key` / `_fkey`,
+    `<table>_pkey`, `<table>_<column>_check` (or `<table>_check` when it uses several columns),
+    numbered while the name is taken in the schema."""
+    if isinstance(constraint, s.PrimaryKey):
+        columns = None
+    elif isinstance(constraint, s.CheckConstraint):
+        columns = _check_column(table, constraint)
+    else:
+        columns = "_".join(constraint.columns)
+    # The index behind a key needs a name that no table or index has either.
+    has_index = isinstance(constraint, (s.PrimaryKey, s.UniqueConstraint))
+    taken = _names_taken(snap, table.schema, relations=has_index)
+    label = _DEFAULT_NAME_LABELS[type(constraint)]
+    for n in itertools.count():
+        name = _object_name(table.name, columns, label + (str(n) if n else ""))
+        if name not in taken:
+            return name
+
+
+def _check_column(table: s.Table, check: s.CheckConstraint) -> Optional[str]:
+    """The column a check uses, when it uses only one."""
+    words = set(check.sqltext.split())
+    used = [c.name for c in table.columns if c.name.lower() in words]
+    return used[0] if len(used) == 1 else None
+
+
+def _names_taken(snap: s.Snapshot, schema: Optional[str], relations: bool) -> set:
+    """Constraint names in `schema`; with `relations`, its table and index names too."""
+    tables = [t for t in snap.tables if t.schema == schema]
+    names = {c.name for t in tables for c in _table_constraints(t)}
+    if relations:
+        names |= {t.name for t in tables} | {i.name for t in tables for i in t.indexes}
+    return names
+
+
+def _object_name(name1: str, name2: Optional[str], label: str) -> str:
+    """PostgreSQL's makeObjectName(): `name1_name2_label` in 63 bytes, cut from the longer part."""
+    first, second = name1.encode(), (name2 or "").encode()
+    room = _MAX_NAME_BYTES - len(label) - (2 if name2 is not None else 1)
+    keep1, keep2 = len(first), len(second)
+    while keep1 + keep2 > room:
+        if keep1 > keep2:
+            keep1 -= 1
+        else:
+            keep2 -= 1
+    parts = [first[:keep1], *([second[:keep2]] if name2 is not None else []), label.encode()]
+    # Cut characters drop whole, as pg_mbcliplen() does.
+    return b"_".join(parts).decode("utf-8", "ignore")
+
+
+# -- migration lock ----------------------------------------------------------------------------
+
+_UNLOCK = "SELECT pg_advisory_unlock(:key)"
+
+
+def _lock_key(database: str) -> int:
+    """A stable 64-bit advisory lock key for schemadiff on `database`."""
+    digest = hashlib.sha256(f"schemadiff:{database}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _scalar(conn: Connection, sql: str, **params):
+    """Runs a query without leaving a transaction open that the caller did not have: the runtime
+    begins its own on this connection."""
+    had_transaction = conn.in_transaction()
+    value = conn.execute(sa.text(sql), params).scalar()
+    if not had_transaction:
+        conn.commit()
+    return value
+
+
 class PostgresqlDialect(Dialect):
     name = "postgresql"
+    ddl_class = PostgresqlDDL
 
     def __init__(self, sa_dialect):
         super().__init__(sa_dialect)
@@ -169,6 +549,13 @@ class PostgresqlDialect(Dialect):
         if isinstance(type_, sa.types.NullType):
             return _user_type(name)
         return type_
+
+    def _compile_type(self, type_: sa.types.TypeEngine) -> str:
+        # Upper case as the other dialects, except in quoted names: "Mood" is not "MOOD".
+        compiled = " ".join(self.sa_dialect.type_compiler_instance.process(type_).split())
+        return self.clean_type(
+            _QUOTED_OR_NOT.sub(lambda m: m[0] if m[0].startswith('"') else m[0].upper(), compiled)
+        )
 
     def clean_type(self, compiled: str) -> str:
         for pattern, replace in _TYPE_ALIASES:
@@ -240,6 +627,28 @@ class PostgresqlDialect(Dialect):
         return col is col.table.autoincrement_column and (
             default is None or (isinstance(default, sa.Sequence) and default.optional)
         )
+
+    # -- running migrations --------------------------------------------------------------
+    @contextlib.contextmanager
+    def migration_lock(self, conn: Connection, timeout: float) -> Iterator[None]:
+        """A session-level advisory lock on the database, tried until `timeout` seconds pass."""
+        database = _scalar(conn, "SELECT current_database()")
+        key = _lock_key(database)
+        deadline = time.monotonic() + timeout
+        while not _scalar(conn, "SELECT pg_try_advisory_lock(:key)", key=key):
+            if time.monotonic() >= deadline:
+                raise SchemadiffError(
+                    f"another schemadiff migration holds the lock on {database} (waited {timeout:g} s)"
+                )
+            time.sleep(0.1)
+        try:
+            yield
+        except BaseException:
+            # A failed transaction may refuse the unlock; the session's end releases it then.
+            with contextlib.suppress(sa.exc.SQLAlchemyError):
+                _scalar(conn, _UNLOCK, key=key)
+            raise
+        _scalar(conn, _UNLOCK, key=key)
 
     # -- reflection --------------------------------------------------------------------
     def reflect(
