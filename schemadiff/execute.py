@@ -30,7 +30,9 @@ def sql_text(statement: Statement, dialect: Dialect) -> str:
     if isinstance(statement, str):
         return statement
     compiled = statement.compile(dialect=dialect.sa_dialect, compile_kwargs={"literal_binds": True})
-    return str(compiled).strip()
+    text = str(compiled).strip()
+    # Drivers with format/pyformat parameters (psycopg, pymysql) get `%` doubled; people do not.
+    return text.replace("%%", "%") if dialect.preparer._double_percents else text
 
 
 def script_sql(ops: list[o.Op], start: Snapshot, dialect: Dialect) -> list[str]:

@@ -119,6 +119,7 @@ _DESCRIBE = {
     o.CreateEnum: lambda op: f"+ enum {op.target} {_enum_values(op.enum)}",
     o.DropEnum: lambda op: f"- enum {op.target} {_enum_values(op.enum)}",
     o.AlterEnum: lambda op: f"~ enum {op.target}: {_enum_values(op.existing)} -> {_enum_values(op.new)}",
+    o.Execute: lambda op: "~ sql: " + " ".join(op.sql.split())[:80],
 }
 
 

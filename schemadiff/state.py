@@ -121,7 +121,42 @@ def _(op: o.AlterColumn, snap):
     table = find_table(snap, op.table_name, op.schema)
     find_column(table, op.existing.name)
     columns = tuple(op.new if c.name == op.existing.name else c for c in table.columns)
-    return _with_table(snap, dataclasses.replace(table, columns=columns))
+    snap = _with_table(snap, dataclasses.replace(table, columns=columns))
+    if op.new.name == op.existing.name:
+        return snap
+    return _rename_column_references(snap, table.key, op.existing.name, op.new.name)
+
+
+def _rename_column_references(snap: Snapshot, key, old: str, new: str) -> Snapshot:
+    """Keys, indexes and foreign keys (here and in referencing tables) follow a renamed column,
+    as the database makes them do. Check and index expressions are SQL text and stay as written."""
+
+    def renamed(names):
+        return tuple(new if n == old else n for n in names)
+
+    def element(e):
+        return e if e.expression or e.text != old else dataclasses.replace(e, text=new)
+
+    def fix(table: Table) -> Table:
+        changes: dict = {}
+        if table.key == key:
+            pk = table.primary_key
+            changes["primary_key"] = pk and dataclasses.replace(pk, columns=renamed(pk.columns))
+            changes["uniques"] = tuple(dataclasses.replace(u, columns=renamed(u.columns)) for u in table.uniques)
+            changes["indexes"] = tuple(
+                dataclasses.replace(i, elements=tuple(element(e) for e in i.elements)) for i in table.indexes
+            )
+        changes["foreign_keys"] = tuple(
+            dataclasses.replace(
+                fk,
+                columns=renamed(fk.columns) if table.key == key else fk.columns,
+                ref_columns=renamed(fk.ref_columns) if (fk.ref_schema or "", fk.ref_table) == key else fk.ref_columns,
+            )
+            for fk in table.foreign_keys
+        )
+        return dataclasses.replace(table, **changes)
+
+    return dataclasses.replace(snap, tables=tuple(fix(t) for t in snap.tables))
 
 
 @_apply.register
