@@ -227,16 +227,17 @@ def offline_sql(config: Config, direction: str, target: str, echo: Echo) -> None
     current = start
     if direction == "upgrade" and not start:
         _print(echo, dialect, [sa.schema.CreateTable(table)])
+    # Each revision commits with its version row, as online; MySQL would commit DDL anyway.
+    begin, commit = (["BEGIN"], ["COMMIT"]) if dialect.transactional_ddl else ([], [])
     for revision in path:
         echo(f"-- {running_line(direction, revision)}\n")
         state, sql = _revision_sql(revision, direction, state, dialect)
-        _print(echo, dialect, sql)
         new = (
             revisions.heads_after_upgrade(current, revision)
             if direction == "upgrade"
             else revisions.heads_after_downgrade(current, revision)
         )
-        _print(echo, dialect, version_statements(table, current, new))
+        _print(echo, dialect, begin + sql + version_statements(table, current, new) + commit)
         current = new
     if direction == "downgrade" and not current:
         _print(echo, dialect, [sa.schema.DropTable(table)])
