@@ -12,23 +12,34 @@ Where the two servers differ:
 - CHECK_CONSTRAINTS: MariaDB has TABLE_NAME; MySQL 8 needs TABLE_CONSTRAINTS to find the table.
 - Stored expressions: MariaDB escapes quotes in literals with a backslash; MySQL 8 adds charset
   introducers (_utf8mb4'a').
+
+Migrations run with MysqlDDL (ALTER TABLE ... MODIFY, and the index behind each foreign key kept
+where the snapshots say it is), outside transactions (MySQL commits each DDL statement at once),
+under a GET_LOCK named after the database.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections import defaultdict
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from typing import Optional, Sequence
+from typing import Iterator, Optional, Sequence
 
 import sqlalchemy as sa
+from sqlalchemy import schema as ddl
 from sqlalchemy.dialects.mysql.reflection import ReflectedState
 from sqlalchemy.engine import Connection
 
+from .. import ops as o
 from .. import snapshot as s
 from ..errors import SchemadiffError
+from ..state import find_table
+from ..to_metadata import to_constraint, to_index
 from .base import Dialect, quote_literal, replace_changed, strip_outer_parens, tokenize
+from .ddl import DDL
 
 # -- catalog queries: one per kind of object, for every table of every schema in scope ---------
 
@@ -102,12 +113,173 @@ WHERE tc.TABLE_SCHEMA IN :schemas AND tc.CONSTRAINT_TYPE = 'CHECK'
 """)
 
 
+# -- DDL -----------------------------------------------------------------------------------------
+
+
+class MysqlDDL(DDL):
+    """MySQL's ALTER TABLE: MODIFY and CHANGE restate a whole column; keys follow two rules.
+
+    AUTO_INCREMENT needs a key: it comes off before its primary key goes, and goes back on with
+    the new one. A foreign key needs an index that starts with its columns: MySQL makes one when
+    no key does (reflection folds it away) and drops it once another key covers the foreign key,
+    but keeps it when the foreign key goes, refuses to drop the last covering key, and never drops
+    an index it did not make itself. So every op that changes keys states that implicit index's
+    fate itself, as the snapshots on either side of the op imply (see _implicit_indexes).
+    """
+
+    def _CreateTable(self, op: o.CreateTable, before, after) -> list:
+        """A foreign key under a generated name (a table made again as it was reflected) gets
+        its index under the name MySQL gives an unnamed key's, as _implicit_indexes expects;
+        MySQL drops the index it named after the key as soon as this one covers the key."""
+        table = self.sa_table(after, op.table.name, op.table.schema)
+        renamed = [
+            to_index(_plain_index(name, fk.columns), table, self.dialect)
+            for name, fk in _implicit_indexes(op.table).items()
+            if fk.name not in (None, name)
+        ]
+        return super()._CreateTable(op, before, after) + [ddl.CreateIndex(i) for i in renamed]
+
+    def _AlterColumn(self, op: o.AlterColumn, before, after) -> list:
+        spec = self.column_spec(self.sa_table(after, op.table_name, op.schema), op.new.name)
+        if op.new.name != op.existing.name:
+            return [self.alter(op, f"CHANGE {self.preparer.quote(op.existing.name)} {spec}")]
+        old_table = self.sa_table(before, op.table_name, op.schema)
+        if spec == self.column_spec(old_table, op.existing.name):
+            return []  # AUTO_INCREMENT alone, which follows the primary key: see auto_increment()
+        return [self.alter(op, f"MODIFY {spec}")]
+
+    def _CreateIndex(self, op: o.CreateIndex, before, after) -> list:
+        implicit = self.implicit_index_changes(op, before, after)
+        if not implicit:
+            return super()._CreateIndex(op, before, after)
+        return [self.alter(op, f"ADD {self.index_definition(op.index)}", *implicit)]
+
+    def _DropIndex(self, op: o.DropIndex, before, after) -> list:
+        drop = f"DROP INDEX {self.preparer.quote(op.index.name)}"
+        return [self.alter(op, drop, *self.implicit_index_changes(op, before, after))]
+
+    def _AddConstraint(self, op: o.AddConstraint, before, after) -> list:
+        # Built afresh from the op: to_table's copy of an unnamed constraint cannot be told by name.
+        constraint = to_constraint(op.constraint)
+        self.sa_table(after, op.table_name, op.schema).append_constraint(constraint)
+        compiler = self.sa_dialect.ddl_compiler(self.sa_dialect, None)
+        add = f"ADD {compiler.process(constraint)}"
+        implicit = self.implicit_index_changes(op, before, after)
+        return [self.alter(op, add, *self.auto_increment(op, before, after), *implicit)]
+
+    def _DropConstraint(self, op: o.DropConstraint, before, after) -> list:
+        constraint = self.named(find_table(before, op.table_name, op.schema), op.constraint)
+        if isinstance(constraint, s.CheckConstraint):
+            named = dataclasses.replace(op, constraint=constraint)
+            return super()._DropConstraint(named, before, after)
+        if isinstance(constraint, s.PrimaryKey):
+            drop = "DROP PRIMARY KEY"
+        elif isinstance(constraint, s.ForeignKey):
+            drop = f"DROP FOREIGN KEY {self.preparer.quote(constraint.name)}"
+        else:
+            drop = f"DROP INDEX {self.preparer.quote(constraint.name)}"
+        implicit = self.implicit_index_changes(op, before, after)
+        return [self.alter(op, *self.auto_increment(op, before, after), drop, *implicit)]
+
+    # -- building blocks ----------------------------------------------------------------------
+    def alter(self, op, *clauses: str) -> str:
+        return f"ALTER TABLE {self.table_name(op.table_name, op.schema)} {', '.join(clauses)}"
+
+    def index_definition(self, index: s.Index) -> str:
+        """`[UNIQUE] INDEX name (keys)`, as ALTER TABLE ... ADD takes it."""
+        keys = []
+        for e in index.elements:
+            key = f"({e.text.sql})" if e.expression else self.preparer.quote(e.text)
+            keys.append(f"{key} DESC" if e.descending else key)
+        unique = "UNIQUE " if index.unique else ""
+        return f"{unique}INDEX {self.preparer.quote(index.name)} ({', '.join(keys)})"
+
+    def named(self, table: s.Table, constraint: s.Constraint) -> s.Constraint:
+        """`constraint` under the name MySQL gave it, found by definition when the op has none.
+
+        A reflected state knows that name; the runtime reflects before each revision.
+        """
+        if constraint.name is not None or isinstance(constraint, s.PrimaryKey):
+            return constraint
+        key = s.definition_key(constraint)
+        kin = getattr(table, _CONSTRAINT_COLLECTIONS[type(constraint)])
+        found = next((c for c in kin if c.name is not None and s.definition_key(c) == key), None)
+        if found is None:
+            raise SchemadiffError(
+                f"{o.CONSTRAINT_KINDS[type(constraint)]} constraint on {table.fullname} has no "
+                "name here: only the database knows the one MySQL gave it, and online runs read "
+                "it before each revision; name the constraint (a naming convention names all)"
+            )
+        return found
+
+    def auto_increment(self, op, before, after) -> list[str]:
+        """MODIFY clauses for the column that gains or loses AUTO_INCREMENT as the primary key
+        changes: MySQL allows it only on a key column (error 1075)."""
+        if not isinstance(op.constraint, s.PrimaryKey):
+            return []
+        old = self.sa_table(before, op.table_name, op.schema).autoincrement_column
+        table = self.sa_table(after, op.table_name, op.schema)
+        new = table.autoincrement_column
+        if old is not None and new is not None and old.name == new.name:
+            return []
+        names = sorted({c.name for c in (old, new) if c is not None})
+        return [f"MODIFY {self.column_spec(table, name)}" for name in names]
+
+    def implicit_index_changes(self, op, before, after) -> list[str]:
+        """Clauses that drop the implicit indexes the op makes needless and add those it makes
+        needed, but for the one MySQL makes itself as a foreign key is added."""
+        old = _implicit_indexes(find_table(before, op.table_name, op.schema))
+        new = _implicit_indexes(find_table(after, op.table_name, op.schema))
+        adds_key = isinstance(op, o.AddConstraint) and isinstance(op.constraint, s.ForeignKey)
+        drops = [f"DROP INDEX {self.preparer.quote(name)}" for name in old if name not in new]
+        adds = [
+            f"ADD {self.index_definition(_plain_index(name, fk.columns))}"
+            for name, fk in new.items()
+            if name not in old and not (adds_key and fk.name in (None, name))
+        ]
+        return drops + adds
+
+
+_CONSTRAINT_COLLECTIONS = {
+    s.UniqueConstraint: "uniques",
+    s.CheckConstraint: "checks",
+    s.ForeignKey: "foreign_keys",
+}
+
+# The name MySQL gives a foreign key that CREATE or ALTER TABLE left unnamed.
+_GENERATED_FOREIGN_KEY_NAME = re.compile(r".+_ibfk_\d+")
+
+
+def _implicit_indexes(table: s.Table) -> dict[str, s.ForeignKey]:
+    """The indexes behind the foreign keys of `table` that no key of the table starts with, by
+    name: the ones reflection folds away.
+
+    MySQL names such an index after its foreign key, or after the key's first column when the key
+    has no name; a generated key name stands for no name (MysqlDDL._CreateTable sees to that).
+    """
+    keys = [k.columns for k in (table.primary_key, *table.uniques, *table.indexes) if k]
+    found: dict[str, s.ForeignKey] = {}
+    for fk in table.foreign_keys:
+        if any(k[: len(fk.columns)] == fk.columns for k in keys):
+            continue
+        generated = fk.name is None or _GENERATED_FOREIGN_KEY_NAME.fullmatch(fk.name)
+        found.setdefault(fk.columns[0] if generated else fk.name, fk)
+    return found
+
+
+def _plain_index(name: str, columns: tuple[str, ...]) -> s.Index:
+    return s.Index(name, tuple(s.IndexElement(c) for c in columns))
+
+
 class MysqlDialect(Dialect):
     name = "mysql"
     # An unspecified action is stored as RESTRICT (MariaDB) or NO ACTION (MySQL): same behaviour.
     default_referential_actions = frozenset({"NO ACTION", "RESTRICT"})
     # The primary key is always called PRIMARY, whatever CREATE TABLE said.
     keeps_primary_key_names = False
+    ddl_class = MysqlDDL
+    # Each DDL statement commits at once, whatever transaction it runs in.
+    transactional_ddl = False
 
     # -- server features ---------------------------------------------------------------
     @property
@@ -190,6 +362,24 @@ class MysqlDialect(Dialect):
         fk = super().canonical_foreign_key(fk)
         return replace_changed(fk, {"deferrable": None, "initially": None})
 
+    # -- running migrations --------------------------------------------------------------
+    @contextmanager
+    def migration_lock(self, conn: Connection, timeout: float) -> Iterator[None]:
+        """A named lock of the server session, waited for up to `timeout` seconds."""
+        database = _session_scalar(conn, "SELECT DATABASE()")
+        name = f"schemadiff:{database}"[:_LOCK_NAME_LIMIT]
+        got = _session_scalar(conn, "SELECT GET_LOCK(:name, :timeout)", name=name, timeout=timeout)
+        if got != 1:
+            raise SchemadiffError(
+                f"another schemadiff migration holds the lock on {database} (waited {timeout:g} s)"
+            )
+        try:
+            yield
+        finally:
+            # A lost session took the lock with it.
+            with suppress(sa.exc.SQLAlchemyError):
+                _session_scalar(conn, "SELECT RELEASE_LOCK(:name)", name=name)
+
     # -- reflection --------------------------------------------------------------------
     def default_schema(self, conn: Connection) -> Optional[str]:
         # The dialect's default_schema_name is the database at connect time; USE may change it.
@@ -221,6 +411,20 @@ class MysqlDialect(Dialect):
         if self._mysql_at_least(8, 0, 13):
             return STATISTICS_WITH_EXPRESSIONS_SQL
         return STATISTICS_SQL
+
+
+# MySQL refuses longer lock names.
+_LOCK_NAME_LIMIT = 64
+
+
+def _session_scalar(conn: Connection, sql: str, **params):
+    """Runs a query without leaving open a transaction that the caller did not have: the runtime
+    begins its own on this connection, and the named lock belongs to the session anyway."""
+    had_transaction = conn.in_transaction()
+    value = conn.execute(sa.text(sql), params).scalar()
+    if not had_transaction:
+        conn.commit()
+    return value
 
 
 # -- reflection: catalog rows -> snapshot Tables (no SQL here) ----------------------------------
