@@ -17,7 +17,7 @@ from .. import ops as o
 from .. import snapshot as s
 from ..errors import SchemadiffError
 from ..state import find_table
-from ..to_metadata import to_table
+from ..to_metadata import to_constraint, to_table
 
 if TYPE_CHECKING:
     from .base import Dialect
@@ -37,9 +37,10 @@ class DDL:
         """The table as SQLAlchemy objects, with the tables its foreign keys name beside it."""
         metadata = sa.MetaData()
         table = find_table(snap, name, schema)
-        for fk in table.foreign_keys:
-            target = snap.table(fk.ref_table, fk.ref_schema)
-            if target is not None and target.key != table.key:
+        targets = {(fk.ref_schema or "", fk.ref_table) for fk in table.foreign_keys} - {table.key}
+        for ref_schema, ref_table in sorted(targets):
+            target = snap.table(ref_table, ref_schema or None)
+            if target is not None:
                 to_table(target, metadata, self.dialect)
         return to_table(table, metadata, self.dialect)
 
@@ -63,19 +64,23 @@ class DDL:
         return next(i for i in table.indexes if i.name == index.name)
 
     def constraint(self, snap: s.Snapshot, table_name: str, schema: Optional[str], constraint) -> sa.Constraint:
+        """The SQLAlchemy constraint on the table in `snap` that `constraint` describes."""
         table = self.sa_table(snap, table_name, schema)
         if isinstance(constraint, s.PrimaryKey):
             return table.primary_key
-        wanted = _SA_TYPES[type(constraint)]
-        found = [c for c in table.constraints if isinstance(c, wanted)]
-        named = [c for c in found if c.name is not None and c.name == constraint.name]
-        return named[0] if named else self._unnamed(table, found, constraint)
+        # Built afresh and attached: the table's own copy of an unnamed one has nothing to find it by.
+        fresh = to_constraint(constraint)
+        table.append_constraint(fresh)
+        return fresh
 
-    def _unnamed(self, table: sa.Table, found: list, constraint) -> sa.Constraint:
-        raise SchemadiffError(
-            f"{o.CONSTRAINT_KINDS[type(constraint)]} constraint on {table.name} has no name: "
-            f"{self.dialect.name} cannot drop it by name"
-        )
+    def droppable(self, snap: s.Snapshot, table_name: str, schema: Optional[str], constraint) -> sa.Constraint:
+        found = self.constraint(snap, table_name, schema, constraint)
+        if found.name is None:
+            raise SchemadiffError(
+                f"{o.CONSTRAINT_KINDS[type(constraint)]} constraint on {table_name} has no name: "
+                f"{self.dialect.name} cannot drop it; give it a name in the model"
+            )
+        return found
 
     # -- tables ------------------------------------------------------------------------------
     def _CreateTable(self, op: o.CreateTable, before, after) -> list:
@@ -120,7 +125,7 @@ class DDL:
         return [ddl.AddConstraint(self.constraint(after, op.table_name, op.schema, op.constraint))]
 
     def _DropConstraint(self, op: o.DropConstraint, before, after) -> list:
-        return [ddl.DropConstraint(self.constraint(before, op.table_name, op.schema, op.constraint))]
+        return [ddl.DropConstraint(self.droppable(before, op.table_name, op.schema, op.constraint))]
 
     # -- the rest ----------------------------------------------------------------------------
     def _CreateEnum(self, op, before, after) -> list:
@@ -130,10 +135,3 @@ class DDL:
 
     def _Execute(self, op: o.Execute, before, after) -> list:
         return [op.sql]
-
-
-_SA_TYPES = {
-    s.UniqueConstraint: sa.UniqueConstraint,
-    s.CheckConstraint: sa.CheckConstraint,
-    s.ForeignKey: sa.ForeignKeyConstraint,
-}
