@@ -20,24 +20,29 @@ from sqlalchemy.engine.interfaces import Dialect as SADialect
 from ..snapshot import Enum, Expression, ForeignKey, Table
 from .ddl import DDL
 
-_TOKEN = re.compile(
-    r"""
-      (?P<string>'(?:[^']|'')*')
-    | (?P<quoted>"(?:[^"]|"")*"|`(?:[^`]|``)*`|\[[^\]]*\])
-    | (?P<number>\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)
-    | (?P<word>[A-Za-z_][A-Za-z0-9_$]*)
-    | (?P<op><=|>=|<>|!=|\|\||::|[-+*/%=<>(),.;\[\]:])
-    | (?P<space>\s+)
-    | (?P<other>.)
-    """,
-    re.VERBOSE,
-)
+def token_pattern(quoted: str) -> re.Pattern:
+    """A tokenizer pattern whose quoted identifiers are `quoted` (a regex)."""
+    return re.compile(
+        rf"""
+          (?P<string>'(?:[^']|'')*')
+        | (?P<quoted>{quoted})
+        | (?P<number>\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)
+        | (?P<word>[A-Za-z_][A-Za-z0-9_$]*)
+        | (?P<op><=|>=|<>|!=|\|\||::|[-+*/%=<>(),.;\[\]:])
+        | (?P<space>\s+)
+        | (?P<other>.)
+        """,
+        re.VERBOSE,
+    )
 
 
-def tokenize(sql: str) -> list[str]:
+_TOKEN = token_pattern(r'"(?:[^"]|"")*"|`(?:[^`]|``)*`|\[[^\]]*\]')
+
+
+def tokenize(sql: str, pattern: re.Pattern = _TOKEN) -> list[str]:
     """SQL text as tokens: identifiers unquoted and lower-cased, literals kept as written."""
     tokens = []
-    for m in _TOKEN.finditer(sql):
+    for m in pattern.finditer(sql):
         kind, text = m.lastgroup, m.group()
         if kind == "space":
             continue
@@ -49,6 +54,18 @@ def tokenize(sql: str) -> list[str]:
             text = "<>"
         tokens.append(text)
     return tokens
+
+
+class NamedType(sa.types.UserDefinedType):
+    """A type SQLAlchemy does not know (INET6, geometry(point,4326)), kept as written."""
+
+    cache_ok = True
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def get_col_spec(self, **kw) -> str:
+        return self.name
 
 
 def strip_outer_parens(sql: str) -> str:

@@ -38,7 +38,7 @@ from .. import snapshot as s
 from ..errors import SchemadiffError
 from ..state import find_table
 from ..to_metadata import to_constraint, to_index
-from .base import Dialect, quote_literal, replace_changed, strip_outer_parens, tokenize
+from .base import Dialect, NamedType, quote_literal, replace_changed, strip_outer_parens, tokenize
 from .ddl import DDL
 
 # -- catalog queries: one per kind of object, for every table of every schema in scope ---------
@@ -303,13 +303,13 @@ class MysqlDialect(Dialect):
         m = _TYPE_TEXT.match(text)
         name, args, rest = m.group(1).lower(), m.group(2) or "", m.group(3)
         if name not in self.sa_dialect.ischema_names:
-            return _NamedType(text.upper())  # INET6, GEOMETRY, ...: kept as written
+            return NamedType(text.upper())  # INET6, GEOMETRY, ...: kept as written
         if name == "tinyint" and args == "(1)" and not rest.strip():
             return sa.Boolean()  # what MySQL makes of BOOL, and what models write
         state = ReflectedState()
         column = f"{self.preparer.quote_identifier('x')} {name}{args.replace(', ', ',')}{rest}"
         self.sa_dialect._tabledef_parser._parse_column("  " + column, state)
-        return state.columns[0]["type"] if state.columns else _NamedType(text.upper())
+        return state.columns[0]["type"] if state.columns else NamedType(text.upper())
 
     def _compile_type(self, type_: sa.types.TypeEngine) -> str:
         # As base, but ENUM and SET values keep their case and spacing: 'a' and 'A' differ.
@@ -762,18 +762,6 @@ _QUOTED = re.compile(r"('(?:[^']|'')*')")
 def _upper_outside_quotes(text: str) -> str:
     parts = _QUOTED.split(text)  # odd positions hold the quoted strings
     return "".join(p if i % 2 else " ".join(p.split()).upper() for i, p in enumerate(parts))
-
-
-class _NamedType(sa.types.UserDefinedType):
-    """A type SQLAlchemy does not know, kept by its name."""
-
-    cache_ok = True
-
-    def __init__(self, name: str):
-        self.name = name
-
-    def get_col_spec(self, **kw) -> str:
-        return self.name
 
 
 # Spellings MySQL folds into one stored type, applied to compiled model and database types alike.

@@ -28,7 +28,7 @@ from .. import snapshot as s
 from ..errors import SchemadiffError
 from ..state import find_table
 from ..to_metadata import to_column
-from .base import Dialect, quote_literal, replace_changed
+from .base import Dialect, NamedType, quote_literal, replace_changed, token_pattern, tokenize
 from .ddl import DDL
 
 # -- catalog queries: one per kind of object, for every table of every schema in scope ---------
@@ -866,7 +866,7 @@ def _user_type(text: str) -> sa.types.TypeEngine:
     """
     match = _USER_TYPE.fullmatch(text)
     if match is None:
-        return _NamedType(text)
+        return NamedType(text)
     schema = match["schema"] and _unquote_identifier(match["schema"])
     type_ = pg.ENUM(name=_unquote_identifier(match["name"]), schema=schema, create_type=False)
     return pg.ARRAY(type_) if match["array"] else type_
@@ -874,18 +874,6 @@ def _user_type(text: str) -> sa.types.TypeEngine:
 
 def _unquote_identifier(name: str) -> str:
     return name[1:-1].replace('""', '"') if name.startswith('"') else name
-
-
-class _NamedType(sa.types.UserDefinedType):
-    """An unknown type that is more than a name (geometry(point,4326)), kept as written."""
-
-    cache_ok = True
-
-    def __init__(self, name: str):
-        self.name = name
-
-    def get_col_spec(self, **kw) -> str:
-        return self.name
 
 
 _COLLATE = re.compile(r'(?P<type>.*?)(?: COLLATE "(?P<collation>(?:[^"]|"")*)")?')
@@ -916,18 +904,7 @@ _TYPE_ALIASES = [
 # -- expressions -------------------------------------------------------------------------------
 
 # As base.tokenize, but `[...]` is array syntax here, not a quoted identifier.
-_TOKEN = re.compile(
-    r"""
-      (?P<string>'(?:[^']|'')*')
-    | (?P<quoted>"(?:[^"]|"")*")
-    | (?P<number>\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)
-    | (?P<word>[A-Za-z_][A-Za-z0-9_$]*)
-    | (?P<op><=|>=|<>|!=|\|\||::|[-+*/%=<>(),.;\[\]:])
-    | (?P<space>\s+)
-    | (?P<other>.)
-    """,
-    re.VERBOSE,
-)
+_TOKEN = token_pattern(r'"(?:[^"]|"")*"')
 
 _NUMERIC_TYPES = frozenset(
     "smallint integer bigint int int2 int4 int8 numeric decimal real double float4 float8".split()
@@ -952,31 +929,8 @@ _KEYWORDS = frozenset(
 )
 
 
-def tokenize(sql: str) -> list[str]:
-    """SQL text as tokens: identifiers unquoted and lower-cased, literals kept as written.
-
-    `%%` becomes `%`: SQLAlchemy doubles percent signs in text it compiles for psycopg,
-    while the database stores them single.
-    """
-    tokens: list[str] = []
-    for m in _TOKEN.finditer(sql):
-        kind, text = m.lastgroup, m.group()
-        if kind == "space" or (text == "%" and tokens[-1:] == ["%"]):
-            continue
-        if kind == "quoted":
-            text = text[1:-1].lower()
-        elif kind == "word":
-            text = text.lower()
-        elif kind == "string":
-            text = text.replace("%%", "%")
-        elif text == "!=":
-            text = "<>"
-        tokens.append(text)
-    return tokens
-
-
 def _canonical_tokens(sql: str) -> list[str]:
-    tokens = _like_operators(tokenize(sql))
+    tokens = _like_operators(tokenize(sql, _TOKEN))
     tokens = _strip_casts(tokens)
     tokens = _now_as_current_timestamp(tokens)
     tokens = _rewrite_between(tokens)
@@ -990,7 +944,7 @@ def _join(tokens: list[str]) -> str:
 def _number_tokens(token: str) -> list[str]:
     """A quoted number ('-1') as the tokens of the bare one (-, 1); other tokens unchanged."""
     if token.startswith("'") and _NUMBER.fullmatch(token[1:-1]):
-        return tokenize(token[1:-1])
+        return tokenize(token[1:-1], _TOKEN)
     return [token]
 
 
