@@ -9,6 +9,7 @@ earlier scripts without a database, and the same DDL that would run is printed i
 from __future__ import annotations
 
 import importlib.util
+import traceback
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Optional, Sequence
@@ -89,6 +90,7 @@ class Runner:
     def migrate(self, direction: str, target: str, transaction_per_run: bool = False) -> None:
         with self.dialect.migration_lock(self.conn, self.config.lock_timeout):
             with self.transaction():
+                self.table.create(self.conn, checkfirst=True)  # under the lock: no race to create it
                 current = self._checked_current()
                 target_ids = self._target(direction, target, current)
             with self.transaction() if transaction_per_run else nullcontext():
@@ -143,6 +145,7 @@ class Runner:
             progress.current = op
             run_op(self.conn, op, operations.state, self.dialect)
             progress.done.append(op)
+            progress.current = None
 
         operations = Operations(self.dialect, state, execute, bind=self.conn)
         try:
@@ -153,7 +156,12 @@ class Runner:
             raise SchemadiffError(self._failure(revision, direction, progress, e)) from e
 
     def _failure(self, revision: Revision, direction: str, progress: _Progress, error: Exception) -> str:
-        where = f" at `{describe(progress.current)}`" if progress.current is not None else ""
+        if progress.current is not None:
+            where = f" at `{describe(progress.current)}`"
+        else:  # the script failed between ops, e.g. while building the next one
+            line = _script_line(error, revision)
+            where = f" at `{line}`" if line else ""
+            where += f" after `{describe(progress.done[-1])}`" if progress.done else ""
         reason = " ".join(str(getattr(error, "orig", None) or error).split())
         kept = self.dialect.transactional_ddl or not progress.done
         undone = (
@@ -163,6 +171,12 @@ class Runner:
         )
         before = f"; applied before it: {', '.join(self.applied)}" if self.applied else ""
         return f"{direction} {revision.id} ({revision.message}) failed{where}: {reason}; {undone}{before}"
+
+
+def _script_line(error: Exception, revision: Revision) -> Optional[str]:
+    """The line of the revision script where `error` came from, e.g. `line 24: op.create_index(...)`."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == str(revision.path)]
+    return f"line {frames[-1].lineno}: {frames[-1].line}" if frames else None
 
 
 def version_statements(table: sa.Table, old: Sequence[str], new: Sequence[str]) -> list:
@@ -181,10 +195,7 @@ def version_statements(table: sa.Table, old: Sequence[str], new: Sequence[str]) 
 def migrate(config: Config, direction: str, target: str, echo: Echo, transaction_per_run: bool = False) -> None:
     revisions = revision_map(config)
     with connect(config.require_url(), migrating=True, lock_timeout=config.lock_timeout) as conn:
-        runner = Runner(conn, config, revisions, echo)
-        with runner.transaction():
-            version_table(config.version_table, config.version_table_schema).create(conn, checkfirst=True)
-        runner.migrate(direction, target, transaction_per_run)
+        Runner(conn, config, revisions, echo).migrate(direction, target, transaction_per_run)
 
 
 def stamp(config: Config, target: str, purge: bool, echo: Echo) -> None:

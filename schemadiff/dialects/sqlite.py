@@ -208,7 +208,7 @@ class _SchemaReader:
                 name=name,
                 schema=self.schema,
                 columns=tuple(columns[name]),
-                primary_key=self.primary_key(source, pks[name]),
+                primary_key=self.primary_key(source, pks.get(name, ())),
                 uniques=tuple(uniques[name]),
                 checks=tuple(
                     s.CheckConstraint(n, self.dialect.normalize_expression(text))

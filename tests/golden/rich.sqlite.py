@@ -82,6 +82,23 @@ def upgrade() -> None:
         sa.Index("ix_address_place", "country", "region_code", "postcode"),
     )
     op.create_table(
+        "audit_log",
+        sa.Column(
+            "happened_at",
+            sa.DateTime(),
+            nullable=False,
+            server_default=sa.text("CURRENT_TIMESTAMP"),
+        ),
+        sa.Column("customer_id", sa.Integer()),
+        sa.Column("message", sa.String(length=200), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["customer_id"],
+            ["customer.id"],
+            name=op.f("fk_audit_log_customer_id_customer"),
+            ondelete="CASCADE",
+        ),
+    )
+    op.create_table(
         "order",
         sa.Column("id", sa.Integer()),
         sa.Column("customer_id", sa.Integer(), nullable=False),
@@ -154,6 +171,8 @@ def downgrade() -> None:
     op.drop_table("product")
     # hazard(data-loss): drops table order and all its rows
     op.drop_table("order")
+    # hazard(data-loss): drops table audit_log and all its rows
+    op.drop_table("audit_log")
     # hazard(data-loss): drops table address and all its rows
     op.drop_table("address")
     # hazard(data-loss): drops table customer and all its rows
