@@ -146,7 +146,17 @@ class MysqlDDL(DDL):
         old_table = self.sa_table(before, op.table_name, op.schema)
         if spec == self.column_spec(old_table, op.existing.name):
             return []  # AUTO_INCREMENT alone, which follows the primary key: see auto_increment()
-        return [self.alter(op, f"MODIFY {spec}")]
+        return [*self._via_text(op), self.alter(op, f"MODIFY {spec}")]
+
+    def _via_text(self, op: o.AlterColumn) -> list:
+        """MariaDB casts its UUID type to and from strings only: other type changes pass through one."""
+        types = (op.existing.type, op.new.type)
+        if types[0] == types[1] or not any(t.startswith("UUID") for t in types):
+            return []
+        if any(t.startswith(("CHAR", "VARCHAR", "TEXT")) for t in types):
+            return []
+        column = self.preparer.quote(op.existing.name)
+        return [self.alter(op, f"MODIFY {column} VARCHAR(36)")]
 
     def _CreateIndex(self, op: o.CreateIndex, before, after) -> list:
         implicit = self.implicit_index_changes(op, before, after)

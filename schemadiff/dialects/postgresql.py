@@ -225,7 +225,7 @@ class PostgresqlDDL(DDL):
         if _converts_on_assignment(old_type, new_type):
             return f"TYPE {compiled}"
         column = self.preparer.quote(new.name)
-        return f"TYPE {compiled} USING {column}{_through_text(old_type)}::{compiled}"
+        return f"TYPE {compiled} USING {column}{_through_text(old_type, new_type)}::{compiled}"
 
     def _serial(self, op: o.AlterColumn) -> list:
         """What SERIAL makes: a sequence that the column owns and takes its default from."""
@@ -404,12 +404,30 @@ def _converts_on_assignment(old: sa.types.TypeEngine, new: sa.types.TypeEngine) 
     return old._type_affinity is new._type_affinity
 
 
-def _through_text(type_: sa.types.TypeEngine) -> str:
-    """`::text` for an enum, `::text[]` for an array of them: enums cast to text only."""
-    item = type_.item_type if isinstance(type_, sa.ARRAY) else type_
-    if not isinstance(item, sa.Enum):
+# Families PostgreSQL casts between directly (numeric <-> integer rounds, boolean <-> integer).
+_DIRECT_CASTS = [
+    (sa.Integer, sa.Numeric),
+    (sa.Numeric, sa.Integer),
+    (sa.Boolean, sa.Integer),
+    (sa.Integer, sa.Boolean),
+]
+
+
+def _through_text(old: sa.types.TypeEngine, new: sa.types.TypeEngine) -> str:
+    """`::text` (`::text[]` for arrays) where PostgreSQL has no direct cast from `old` to `new`.
+
+    Every type casts to text and text to every type, so going through text always compiles;
+    values that do not parse still fail, which the rewrite hazard warns about.
+    """
+    array = isinstance(old, sa.ARRAY)
+    old_item = old.item_type if array else old
+    new_item = new.item_type if isinstance(new, sa.ARRAY) else new
+    direct = not isinstance(old_item, sa.Enum) and any(
+        isinstance(old_item, a) and isinstance(new_item, b) for a, b in _DIRECT_CASTS
+    )
+    if direct:
         return ""
-    return "::text" if item is type_ else "::text[]"
+    return "::text[]" if array else "::text"
 
 
 def _start(identity: s.Identity) -> int:
