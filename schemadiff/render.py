@@ -177,8 +177,7 @@ class Renderer:
     def default(self, default: Optional[s.Expression]) -> Optional[str]:
         if default is None:
             return None
-        literal = _plain_literal(default.sql)
-        return repr(literal) if literal is not None else f"{self.sa('text')}({default.sql!r})"
+        return f"{self.sa('text')}({default.sql!r})"
 
     def column(self, c: s.Column, in_primary_key: bool = False, autoincrement: Optional[bool] = None) -> str:
         args = [repr(c.name), self.type(c.type)]
@@ -348,12 +347,6 @@ def _opt(value) -> Optional[str]:
     return None if value is None else repr(value)
 
 
-def _plain_literal(sql: str) -> Optional[str]:
-    """'abc' -> abc, when the whole default is one string literal; None otherwise."""
-    m = re.fullmatch(r"'((?:[^']|'')*)'", sql.strip())
-    return m.group(1).replace("''", "'") if m else None
-
-
 def type_source_object(dialect: Dialect, type_string: str) -> sa.types.TypeEngine:
     """The plainest SQLAlchemy type that compiles to `type_string` on this dialect."""
     specific = dialect.parse_type(type_string)
@@ -370,7 +363,9 @@ def type_source_object(dialect: Dialect, type_string: str) -> sa.types.TypeEngin
 def _type_classes(type_: sa.types.TypeEngine) -> list[type]:
     """The classes named in repr(type_): the type's own and those of nested types."""
     found = [type(type_)]
-    for value in vars(type_).values():
+    # repr() shows the __init__ arguments, which may live on the class (JSONB's astext_type).
+    names = set(vars(type_)) | set(inspect.signature(type(type_).__init__).parameters)
+    for value in (getattr(type_, name, None) for name in sorted(names)):
         if isinstance(value, sa.types.TypeEngine):
             found += _type_classes(value)
         elif inspect.isclass(value) and issubclass(value, sa.types.TypeEngine):

@@ -50,7 +50,8 @@ def to_column(c: s.Column, dialect: Dialect, autoincrement: Union[bool, str] = "
         nullable=c.nullable,
         server_default=None if c.default is None else sa.text(c.default.sql),
         comment=c.comment,
-        autoincrement=autoincrement,
+        # An identity numbers itself; SQLAlchemy refuses an autoincrement flag beside one.
+        autoincrement="auto" if c.identity else autoincrement,
     )
 
 

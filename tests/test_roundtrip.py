@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, assume, given, settings
 
 from conftest import DIALECTS
+from models import fixture_dialects, fixture_metadata, fixture_names
 from schemadiff import compare
 from schemadiff.config import Config
 from schemadiff.report import as_text
@@ -51,6 +52,19 @@ def test_generate_upgrade_downgrade_round_trip(db, case, tmp_path):
     case.before(before)
     case.after(after)
     round_trip(db, tmp_path, before, after)
+
+
+FIXTURE_CASES = [
+    pytest.param(dialect, name, id=f"{name}-{dialect}")
+    for name in fixture_names()
+    for dialect in DIALECTS
+    if dialect in fixture_dialects(name)
+]
+
+
+@pytest.mark.parametrize("db,fixture", FIXTURE_CASES, indirect=["db"])
+def test_every_fixture_set_round_trips_from_an_empty_database(db, fixture, tmp_path):
+    round_trip(db, tmp_path, sa.MetaData(), fixture_metadata(fixture))
 
 
 # Pairs of types with no cast between them (or none that every database applies by itself).

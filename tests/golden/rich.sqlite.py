@@ -30,7 +30,12 @@ def upgrade() -> None:
         sa.Column("email", sa.String(length=120), nullable=False),
         sa.Column("name", sa.String(length=80), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.text("1")),
-        sa.Column("tier", sa.String(length=10), nullable=False, server_default="basic"),
+        sa.Column(
+            "tier",
+            sa.String(length=10),
+            nullable=False,
+            server_default=sa.text("'basic'"),
+        ),
         sa.Column(
             "credit",
             sa.Numeric(precision=12, scale=2),
@@ -102,7 +107,12 @@ def upgrade() -> None:
         "order",
         sa.Column("id", sa.Integer()),
         sa.Column("customer_id", sa.Integer(), nullable=False),
-        sa.Column("status", sa.String(length=16), nullable=False, server_default="new"),
+        sa.Column(
+            "status",
+            sa.String(length=16),
+            nullable=False,
+            server_default=sa.text("'new'"),
+        ),
         sa.Column("placed_at", sa.DateTime()),
         sa.Column("note", sa.String(length=200)),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_order")),
