@@ -148,6 +148,9 @@ class Table:
     foreign_keys: tuple[ForeignKey, ...] = ()
     indexes: tuple[Index, ...] = ()
     comment: Optional[str] = None
+    #: CREATE TRIGGER statements, where a table rebuild must replay them (SQLite). Models have
+    #: no triggers, so they are carried along, never compared.
+    triggers: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     def __post_init__(self):
         # Columns keep their table order; constraints and indexes have none, so sort them.

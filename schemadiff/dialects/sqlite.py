@@ -45,6 +45,10 @@ WHERE m.type = 'table' AND k.key = 1 AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\
 ORDER BY m.name, il.name, k.seqno
 """
 
+TRIGGERS = """
+SELECT tbl_name, sql FROM "{schema}".sqlite_master WHERE type = 'trigger' ORDER BY name
+"""
+
 FOREIGN_KEYS = """
 SELECT m.name, f.id, f."table", f."from", f."to", f.on_update, f.on_delete
 FROM "{schema}".sqlite_master AS m JOIN pragma_foreign_key_list(m.name, '{schema}') AS f
@@ -60,7 +64,7 @@ class SqliteDDL(DDL):
     """SQLite's ALTER TABLE renames and adds; anything more rebuilds the table.
 
     A rebuild creates the new table beside the old one, copies the rows, drops the old table
-    and renames the new one into place, then recreates the indexes. The runtime keeps foreign
+    and renames the new one into place, then recreates the indexes and triggers. The runtime keeps foreign
     keys off meanwhile and runs `PRAGMA foreign_key_check` afterwards.
     """
 
@@ -112,6 +116,7 @@ class SqliteDDL(DDL):
             f"ALTER TABLE {self.table_name(temporary, schema)} RENAME TO {self.preparer.quote(table_name)}",
             "PRAGMA legacy_alter_table = OFF",
             *[ddl.CreateIndex(i) for i in sorted(final.indexes, key=lambda i: i.name or "")],
+            *new.triggers,  # dropped with the old table
         ]
 
 
@@ -203,6 +208,9 @@ class _SchemaReader:
         columns, pks = self.columns(sources)
         indexes, uniques = self.indexes(sources)
         fks = self.foreign_keys(sources, pks)
+        triggers = defaultdict(list)
+        for table, sql in self.rows(TRIGGERS):
+            triggers[table].append(sql)
         return [
             s.Table(
                 name=name,
@@ -216,6 +224,7 @@ class _SchemaReader:
                 ),
                 foreign_keys=tuple(fks[name]),
                 indexes=tuple(indexes[name]),
+                triggers=tuple(triggers[name]),
             )
             for name, source in sources.items()
         ]
