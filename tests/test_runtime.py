@@ -826,3 +826,46 @@ def test_revisions_on_a_table_without_primary_key(db, tmp_path):
     assert column_names(db, "log") == ["line", "at"]
     ok(run(project, "downgrade", "base"))
     assert "log" not in table_names(db)
+
+
+def test_data_migration_between_schema_steps_in_one_transaction(db, tmp_path):
+    """op.execute and op.get_bind move data between two schema steps; --transaction-per-run."""
+    project = new_project(tmp_path / "data", db)
+    write_revision(
+        project,
+        "people1",
+        None,
+        "create person",
+        """
+        op.create_table("person", sa.Column("id", sa.Integer, primary_key=True), sa.Column("full_name", sa.String(80)))
+        op.execute("INSERT INTO person (id, full_name) VALUES (1, 'Ada Lovelace'), (2, 'Alan Turing')")
+        """,
+        'op.drop_table("person")',
+    )
+    write_revision(
+        project,
+        "people2",
+        "people1",
+        "split names",
+        """
+        op.add_column("person", sa.Column("first_name", sa.String(40)))
+        bind = op.get_bind()
+        for id_, full in bind.execute(sa.text("SELECT id, full_name FROM person")).all():
+            bind.execute(sa.text("UPDATE person SET first_name = :f WHERE id = :i"), {"f": full.split()[0], "i": id_})
+        op.drop_column("person", "full_name")
+        """,
+        """
+        op.add_column("person", sa.Column("full_name", sa.String(80)))
+        op.execute("UPDATE person SET full_name = first_name")
+        op.drop_column("person", "first_name")
+        """,
+    )
+    ok(run(project, "upgrade", "head", "--transaction-per-run"))
+    with db.engine().connect() as conn:
+        rows = conn.execute(sa.text("SELECT id, first_name FROM person ORDER BY id")).all()
+    assert [tuple(r) for r in rows] == [(1, "Ada"), (2, "Alan")]
+    assert version_rows(db) == ["people2"]
+    ok(run(project, "downgrade", "-1"))
+    with db.engine().connect() as conn:
+        rows = conn.execute(sa.text("SELECT id, full_name FROM person ORDER BY id")).all()
+    assert [tuple(r) for r in rows] == [(1, "Ada"), (2, "Alan")]
