@@ -27,7 +27,7 @@ _FLAGS = "schemadiff.flags"
 
 def _remember(ctx: click.Context, param: click.Parameter, value):
     """Global options may come before or after the sub-command; the later one wins."""
-    if value is not None and value is not False:
+    if value is not None:
         ctx.find_root().meta.setdefault(_FLAGS, {})[param.name] = value
     return value
 
@@ -39,15 +39,12 @@ def _global_options(f):
         ("--dir", "PATH", "Migrations folder (default: migrations)."),
     ):
         f = click.option(name, metavar=meta, help=text, callback=_remember, expose_value=False)(f)
-    return click.option(
-        "--debug", is_flag=True, help="Show tracebacks of errors.", callback=_remember, expose_value=False
-    )(f)
+    # main() reads --debug from the raw arguments: it must work even when parsing fails.
+    return click.option("--debug", is_flag=True, help="Show tracebacks of errors.", expose_value=False)(f)
 
 
 def _config(ctx: click.Context) -> Config:
-    flags = dict(ctx.find_root().meta.get(_FLAGS, {}))
-    flags.pop("debug", None)
-    return load_config(**flags)
+    return load_config(**ctx.find_root().meta.get(_FLAGS, {}))
 
 
 def _against_models(config: Config, compute):
