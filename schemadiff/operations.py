@@ -184,9 +184,9 @@ class Operations:
     # -- constraints ------------------------------------------------------------------------
     def _add_constraint(self, table_name: str, schema: Optional[str], constraint: sa.Constraint) -> None:
         table = self._sa_table(table_name, schema)
-        before = _constraints(self.dialect.canonical_table(self._builder.table(table)))
+        before = self.dialect.canonical_table(self._builder.table(table)).constraints
         table.append_constraint(constraint)
-        after = _constraints(self.dialect.canonical_table(self._builder.table(table)))
+        after = self.dialect.canonical_table(self._builder.table(table)).constraints
         _, added = match_items(before, after)
         if len(added) != 1:
             raise SchemadiffError(f"{type(constraint).__name__} on {table_name} adds nothing new")
@@ -240,7 +240,7 @@ class Operations:
     ) -> None:
         """Drops a constraint by name; an unnamed one (SQLite) is named by `columns` or `condition`."""
         table = self._table(table_name, schema)
-        candidates = [c for c in _constraints(table) if type_ is None or isinstance(c, _CONSTRAINT_TYPES[type_])]
+        candidates = [c for c in table.constraints if type_ is None or isinstance(c, _CONSTRAINT_TYPES[type_])]
         found = [c for c in candidates if _matches(c, constraint_name, columns, condition, self.dialect)]
         if len(found) != 1:
             what = constraint_name or columns or condition
@@ -317,11 +317,6 @@ class BatchOperations:
 
     def drop_constraint(self, constraint_name: Optional[str], type_: Optional[str] = None, **kw: Any) -> None:
         self._ops.drop_constraint(constraint_name, self._table, type_=type_, schema=self._schema, **kw)
-
-
-def _constraints(table: s.Table) -> list:
-    pk = [table.primary_key] if table.primary_key else []
-    return pk + list(table.uniques) + list(table.checks) + list(table.foreign_keys)
 
 
 def _matches(c, name, columns, condition, dialect: Dialect) -> bool:

@@ -166,6 +166,12 @@ class Table:
     def fullname(self) -> str:
         return f"{self.schema}.{self.name}" if self.schema else self.name
 
+    @property
+    def constraints(self) -> list:
+        """Primary key first, then uniques, checks and foreign keys."""
+        pk = [self.primary_key] if self.primary_key else []
+        return pk + [*self.uniques, *self.checks, *self.foreign_keys]
+
     def column(self, name: str) -> Optional[Column]:
         return next((c for c in self.columns if c.name == name), None)
 

@@ -369,7 +369,7 @@ class PostgresqlDDL(DDL):
         key = s.definition_key(constraint)
         same = [
             c
-            for c in _table_constraints(table)
+            for c in table.constraints
             if type(c) is type(constraint) and s.definition_key(c) == key
         ]
         reported = next((c for c in same if c.name is not None), None)
@@ -437,11 +437,6 @@ def _start(identity: s.Identity) -> int:
     return 1 if (identity.increment or 1) > 0 else -1
 
 
-def _table_constraints(table: s.Table) -> list:
-    pk = [table.primary_key] if table.primary_key else []
-    return pk + [*table.uniques, *table.checks, *table.foreign_keys]
-
-
 _CONSTRAINT_FIELDS = {
     s.UniqueConstraint: "uniques",
     s.CheckConstraint: "checks",
@@ -497,7 +492,7 @@ def _check_column(table: s.Table, check: s.CheckConstraint) -> Optional[str]:
 def _names_taken(snap: s.Snapshot, schema: Optional[str], relations: bool) -> set:
     """Constraint names in `schema`; with `relations`, its table and index names too."""
     tables = [t for t in snap.tables if t.schema == schema]
-    names = {c.name for t in tables for c in _table_constraints(t)}
+    names = {c.name for t in tables for c in t.constraints}
     if relations:
         names |= {t.name for t in tables} | {i.name for t in tables for i in t.indexes}
     return names
