@@ -13,14 +13,10 @@ from typing import Optional, Sequence
 import click
 
 from . import __version__
-from .api import Scope, connect, diff, diff_sql
 from .config import Config, load_config, load_metadata
 from .errors import SchemadiffError
-from .ops import Op
-from .report import FORMATS, as_text, describe, render_report
-from .revisions import history_line, short_line, verbose_entry
-from .runtime import current_versions, migrate, offline_sql, stamp
-from .scripts import generate_revision, init_project, merge_revisions, revision_map
+
+# Each command imports the parts it uses inside its body: a command pays only for what it runs.
 
 _FLAGS = "schemadiff.flags"
 
@@ -49,13 +45,17 @@ def _config(ctx: click.Context) -> Config:
 
 def _against_models(config: Config, compute):
     """compute(connection, metadata, scope) on the configured database and models."""
+    from .api import Scope, connect
+
     url = config.require_url()
     metadata = load_metadata(config.require_metadata(), config.root)
     with connect(url) as conn:
         return compute(conn, metadata, Scope(config.schemas, config.exclude_tables))
 
 
-def _changes(config: Config) -> list[Op]:
+def _changes(config: Config) -> list:
+    from .api import diff
+
     return _against_models(config, diff)
 
 
@@ -68,13 +68,16 @@ def cli() -> None:
 
 @cli.command("diff")
 @click.option(
-    "--format", "fmt", type=click.Choice(sorted([*FORMATS, "sql"])), default="text", show_default=True,
+    "--format", "fmt", type=click.Choice(["json", "markdown", "sql", "text"]), default="text", show_default=True,
     help="Output format (sql: the statements that would bring the database in line).",
 )
 @_global_options
 @click.pass_context
 def diff_command(ctx: click.Context, fmt: str) -> int:
     """Print the differences between the database and the models."""
+    from .api import diff_sql
+    from .report import render_report
+
     config = _config(ctx)
     if fmt != "sql":
         click.echo(render_report(_changes(config), fmt))
@@ -89,6 +92,8 @@ def diff_command(ctx: click.Context, fmt: str) -> int:
 @click.pass_context
 def check_command(ctx: click.Context) -> int:
     """Exit 1 and print the differences when the database has drifted from the models."""
+    from .report import as_text
+
     changes = _changes(_config(ctx))
     click.echo(as_text(changes))
     return 1 if changes else 0
@@ -100,6 +105,8 @@ def check_command(ctx: click.Context) -> int:
 @click.pass_context
 def init_command(ctx: click.Context, directory: Optional[str]) -> int:
     """Create the migrations folder (and a [tool.schemadiff] section if there is none)."""
+    from .scripts import init_project
+
     config = _config(ctx)
     if directory:
         config = dataclasses.replace(config, dir=directory)
@@ -116,6 +123,10 @@ def init_command(ctx: click.Context, directory: Optional[str]) -> int:
 @click.pass_context
 def generate_command(ctx: click.Context, message: str, empty: bool, rev_id: Optional[str]) -> int:
     """Write a revision script for the differences between the database and the models."""
+    from .api import connect
+    from .report import describe
+    from .scripts import generate_revision
+
     config = _config(ctx)
     if empty:
         result = generate_revision(config, message, rev_id=rev_id)
@@ -143,6 +154,8 @@ def _migration_options(f):
 
 
 def _migrate(ctx: click.Context, direction: str, target: str, sql: bool, transaction_per_run: bool, lock_timeout: Optional[float]) -> int:
+    from .runtime import migrate, offline_sql
+
     config = _config(ctx)
     if lock_timeout is not None:
         config = dataclasses.replace(config, lock_timeout=lock_timeout)
@@ -179,6 +192,10 @@ def downgrade_command(ctx, target, sql, transaction_per_run, lock_timeout) -> in
 @click.pass_context
 def current_command(ctx, verbose: bool) -> int:
     """Show the revision(s) the database is at."""
+    from .revisions import short_line, verbose_entry
+    from .runtime import current_versions
+    from .scripts import revision_map
+
     config = _config(ctx)
     revisions = revision_map(config)
     current = current_versions(config)
@@ -199,6 +216,10 @@ def current_command(ctx, verbose: bool) -> int:
 @click.pass_context
 def history_command(ctx, rev_range: Optional[str], verbose: bool, indicate_current: bool) -> int:
     """List revisions, newest first."""
+    from .revisions import history_line, verbose_entry
+    from .runtime import current_versions
+    from .scripts import revision_map
+
     config = _config(ctx)
     revisions = revision_map(config)
     current = current_versions(config) if indicate_current else ()
@@ -216,6 +237,9 @@ def history_command(ctx, rev_range: Optional[str], verbose: bool, indicate_curre
 @click.pass_context
 def show_command(ctx, rev: str) -> int:
     """Show one revision in full."""
+    from .revisions import verbose_entry
+    from .scripts import revision_map
+
     revisions = revision_map(_config(ctx))
     for revision_id in revisions.resolve(rev, ()):
         click.echo(verbose_entry(revisions, revisions.get(revision_id)))
@@ -228,6 +252,9 @@ def show_command(ctx, rev: str) -> int:
 @click.pass_context
 def heads_command(ctx, verbose: bool) -> int:
     """List the newest revision of each branch."""
+    from .revisions import short_line, verbose_entry
+    from .scripts import revision_map
+
     revisions = revision_map(_config(ctx))
     for revision in revisions.heads:
         click.echo((verbose_entry if verbose else short_line)(revisions, revision))
@@ -240,6 +267,9 @@ def heads_command(ctx, verbose: bool) -> int:
 @click.pass_context
 def branches_command(ctx, verbose: bool) -> int:
     """List the revisions where the history splits."""
+    from .revisions import short_line, verbose_entry
+    from .scripts import revision_map
+
     revisions = revision_map(_config(ctx))
     for revision in revisions:
         if revisions.is_branch_point(revision.id):
@@ -259,6 +289,8 @@ def branches_command(ctx, verbose: bool) -> int:
 @click.pass_context
 def merge_command(ctx, message: str, rev_id: Optional[str], revs: tuple[str, ...]) -> int:
     """Write a revision that joins REVS (or `heads`) into one head."""
+    from .scripts import merge_revisions
+
     config = _config(ctx)
     result = merge_revisions(config, message, revs, rev_id)
     click.echo(f"Generated {_shown(config, result.path)}")
@@ -272,6 +304,8 @@ def merge_command(ctx, message: str, rev_id: Optional[str], revs: tuple[str, ...
 @click.pass_context
 def stamp_command(ctx, rev: str, purge: bool) -> int:
     """Record REV in the version table without running any script."""
+    from .runtime import stamp
+
     stamp(_config(ctx), rev, purge, click.echo)
     return 0
 

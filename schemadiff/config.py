@@ -7,9 +7,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Optional
-
-import sqlalchemy as sa
+from typing import TYPE_CHECKING, Any, Mapping, Optional
 
 from .errors import SchemadiffError
 
@@ -17,6 +15,9 @@ if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 VERSION_TABLE = "schemadiff_version"
 
@@ -121,8 +122,10 @@ def _section(data: dict, path: Path) -> Optional[dict]:
     return section
 
 
-def load_metadata(spec: str, root: Path) -> sa.MetaData:
+def load_metadata(spec: str, root: Path) -> "sa.MetaData":
     """Imports `module:attr` (attr may be dotted) and returns its MetaData."""
+    import sqlalchemy as sa
+
     module_name, sep, attr_path = spec.partition(":")
     if not sep or not module_name or not attr_path:
         raise SchemadiffError(f"--metadata {spec!r}: expected the form module:attr, e.g. app.models:Base")
@@ -151,6 +154,8 @@ def load_metadata(spec: str, root: Path) -> sa.MetaData:
 
 def mask_url(url: str) -> str:
     """The URL with its password hidden, fit to print."""
+    import sqlalchemy as sa
+
     try:
         return sa.engine.make_url(url).render_as_string(hide_password=True)
     except sa.exc.ArgumentError:
