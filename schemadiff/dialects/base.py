@@ -109,6 +109,15 @@ def _type_key(type_: sa.types.TypeEngine):
         return None
 
 
+_BOOLEAN_DEFAULT_KEYS = {"0": "false", "'0'": "false", "false": "false", "1": "true", "'1'": "true", "true": "true"}
+
+
+def boolean_default(default: Optional[Expression]) -> Optional[Expression]:
+    """A boolean column's default keyed false/true, however it is spelled: 0, '0' and FALSE are one value."""
+    key = None if default is None else _BOOLEAN_DEFAULT_KEYS.get(str(default))
+    return default if key is None else default.rekey(key)
+
+
 def quote_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
