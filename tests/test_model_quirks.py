@@ -147,6 +147,37 @@ def test_hand_written_add_and_alter_column_bring_and_replace_type_checks(db, tmp
 
 
 @pytest.mark.parametrize("db", DIALECTS, indirect=True)
+@pytest.mark.parametrize("how", ["generated", "hand-written"])
+def test_a_created_table_gets_its_type_checks(db, tmp_path, how):
+    models = status_table(["a", "b"], flag=True)
+    config = project(db, tmp_path)
+    if how == "generated":
+        generate(db, config, models, "e1e1")
+    else:
+        write_revision(
+            config,
+            "e1e1",
+            None,
+            """
+            op.create_table(
+                "item",
+                sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+                sa.Column("status", sa.Enum("a", "b", name="status", native_enum=False, create_constraint=True, length=10)),
+                sa.Column("flag", sa.Boolean(create_constraint=True)),
+            )
+            """,
+            'op.drop_table("item")',
+        )
+    upgrade(config)
+    assert_clean(db, models)
+    assert rejects(db, "INSERT INTO item (id, status) VALUES (1, 'z')")
+    if db.dialect != "postgresql":
+        assert rejects(db, "INSERT INTO item (id, flag) VALUES (2, 2)")
+    downgrade(config)
+    assert_clean(db, sa.MetaData())
+
+
+@pytest.mark.parametrize("db", DIALECTS, indirect=True)
 def test_native_enums_have_no_check_and_take_new_values(db, tmp_path):
     before, after = status_table(["a", "b"], native=True), status_table(["a", "b", "c"], native=True)
     db.create_all(before)
