@@ -6,13 +6,13 @@ import dataclasses
 import fnmatch
 import gc
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Iterator, Optional
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from .compare import compare
-from .config import VERSION_TABLE, mask_url
+from .config import VERSION_TABLE, Config, mask_url
 from .dialects import for_sa_dialect
 from .errors import SchemadiffError
 from .execute import script_sql
@@ -61,21 +61,33 @@ def _driver_message(error: sa.exc.DBAPIError, url: str) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class Scope:
-    """Which tables take part in a comparison."""
+    """Which tables take part in a comparison. The version table never does."""
 
     schemas: tuple[str, ...] = ()
     exclude_tables: tuple[str, ...] = ()
+    version_table: str = VERSION_TABLE
+    version_table_schema: Optional[str] = None
 
-    def includes(self, table: Table) -> bool:
-        if table.schema is None and table.name == VERSION_TABLE:
+    @classmethod
+    def from_config(cls, config: Config) -> "Scope":
+        return cls(config.schemas, config.exclude_tables, config.version_table, config.version_table_schema)
+
+    def includes(self, table: Table, default_schema: Optional[str] = None) -> bool:
+        if table.name == self.version_table and table.schema == self._version_schema(default_schema):
             return False
         return not any(
             fnmatch.fnmatchcase(table.name, p) or fnmatch.fnmatchcase(table.fullname, p)
             for p in self.exclude_tables
         )
 
-    def filter(self, snap: Snapshot) -> Snapshot:
-        return dataclasses.replace(snap, tables=tuple(t for t in snap.tables if self.includes(t)))
+    def _version_schema(self, default_schema: Optional[str]) -> Optional[str]:
+        """The version table's schema as snapshots name it: None for the default schema."""
+        schema = self.version_table_schema
+        return None if schema == default_schema else schema
+
+    def filter(self, snap: Snapshot, default_schema: Optional[str] = None) -> Snapshot:
+        kept = tuple(t for t in snap.tables if self.includes(t, default_schema))
+        return dataclasses.replace(snap, tables=kept)
 
 
 def snapshots(conn: Connection, metadata: sa.MetaData, scope: Scope = Scope()) -> tuple[Snapshot, Snapshot]:
@@ -90,7 +102,7 @@ def snapshots(conn: Connection, metadata: sa.MetaData, scope: Scope = Scope()) -
     with _gc_paused():
         database = reflect(conn, schemas=[*scope.schemas, *model_schemas], dialect=dialect)
         models = snapshot_metadata(metadata, dialect, default)
-    return scope.filter(database), scope.filter(models)
+    return scope.filter(database, default), scope.filter(models, default)
 
 
 @contextmanager

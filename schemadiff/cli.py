@@ -50,7 +50,7 @@ def _against_models(config: Config, compute):
     url = config.require_url()
     metadata = load_metadata(config.require_metadata(), config.root)
     with connect(url) as conn:
-        return compute(conn, metadata, Scope(config.schemas, config.exclude_tables))
+        return compute(conn, metadata, Scope.from_config(config))
 
 
 def _changes(config: Config) -> list:

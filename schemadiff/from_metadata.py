@@ -6,6 +6,7 @@ makes), and types, defaults and expressions go through the dialect's canonical f
 
 from __future__ import annotations
 
+import re
 from typing import Optional
 
 import sqlalchemy as sa
@@ -35,6 +36,8 @@ class SnapshotBuilder:
     def __init__(self, dialect: Dialect, default_schema: Optional[str]):
         self.dialect = dialect
         self.default_schema = default_schema
+        # What create_all asks when it decides whether to emit a constraint or an index.
+        self._ddl_compiler = dialect.sa_dialect.ddl_compiler(dialect.sa_dialect, None)
 
     def schema(self, name: Optional[str]) -> Optional[str]:
         return None if name == self.default_schema else name
@@ -79,28 +82,32 @@ class SnapshotBuilder:
             uniques=tuple(
                 s.UniqueConstraint(self.name(c), tuple(col.name for col in c.columns))
                 for c in table.constraints
-                if isinstance(c, sa.UniqueConstraint)
+                if isinstance(c, sa.UniqueConstraint) and self._creates(c)
             ),
             checks=tuple(
                 s.CheckConstraint(self.name(c), self.dialect.normalize_expression(self.sql(c.sqltext)))
                 for c in table.constraints
                 if isinstance(c, sa.CheckConstraint) and self._creates(c)
             ),
-            foreign_keys=tuple(self.foreign_key(fk) for fk in table.foreign_key_constraints),
-            indexes=tuple(self.index(i) for i in table.indexes),
+            foreign_keys=tuple(
+                self.foreign_key(fk) for fk in table.foreign_key_constraints if self._creates(fk)
+            ),
+            indexes=tuple(self.index(i) for i in table.indexes if self._creates_index(i)),
             comment=table.comment,
         )
 
     def _creates(self, constraint: sa.Constraint) -> bool:
-        """Type-bound constraints (Boolean/Enum) decide per dialect whether they exist."""
-        rule = getattr(constraint, "_create_rule", None)
-        if rule is None:
-            return True
+        """Whether create_all makes `constraint` on this dialect: type-bound ones (Boolean/Enum)
+        and `.ddl_if(...)` decide per dialect."""
+        return bool(constraint._should_create_for_compiler(self._ddl_compiler))
 
-        class _Compiler:
-            dialect = self.dialect.sa_dialect
-
-        return bool(rule(_Compiler()))
+    def _creates_index(self, index: sa.Index) -> bool:
+        rule = index._ddl_if
+        return rule is None or bool(
+            rule._should_execute(
+                sa.schema.CreateIndex(index), index, None, compiler=self._ddl_compiler, checkfirst=False
+            )
+        )
 
     def column(self, table: sa.Table, col: sa.Column) -> s.Column:
         computed = identity = None
@@ -169,7 +176,11 @@ class SnapshotBuilder:
             expr = expr.element
         if isinstance(expr, sa.Column):
             return s.IndexElement(expr.name, descending=descending, nulls=nulls)
-        text = self.dialect.normalize_expression(self.sql(expr))
+        sql = self.sql(expr)
+        if isinstance(expr, sa.sql.elements.TextClause):
+            # sa.text("name DESC"): the order words are the index's, not the expression's.
+            sql, descending, nulls = _split_order(sql, descending, nulls)
+        text = self.dialect.normalize_expression(sql)
         # A bare column named as text (Index("ix", desc("name"))) is still a plain column key.
         column = next(
             (c for c in table.columns if text == self.dialect.normalize_expression(c.name)), None
@@ -185,3 +196,18 @@ _ORDER_MODIFIERS = {
     sa.sql.operators.nulls_first_op: "first",
     sa.sql.operators.nulls_last_op: "last",
 }
+
+
+_ORDER_SUFFIX = re.compile(
+    r"^(?P<sql>.*?)(?:\s+(?P<direction>ASC|DESC))?(?:\s+NULLS\s+(?P<nulls>FIRST|LAST))?\s*$",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def _split_order(sql: str, descending: bool, nulls: Optional[str]) -> tuple[str, bool, Optional[str]]:
+    """'name DESC NULLS LAST' -> ('name', True, 'last'): the order words that end an index key."""
+    m = _ORDER_SUFFIX.match(sql)
+    direction, nulls_word = m.group("direction"), m.group("nulls")
+    if direction:
+        descending = direction.lower() == "desc"
+    return m.group("sql"), descending, nulls_word.lower() if nulls_word else nulls

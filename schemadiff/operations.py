@@ -9,6 +9,7 @@ Op can be reversed exactly.
 from __future__ import annotations
 
 import dataclasses
+import re
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Callable, Iterator, Optional, Sequence, Union
@@ -104,9 +105,17 @@ class Operations:
         table.append_column(column)
         snap = self.dialect.canonical_table(self._builder.table(table))
         self.run(o.AddColumn(table_name, snap.column(column.name), schema))
+        # A SchemaType's CHECK (Boolean/Enum create_constraint) comes with the column, as in create_all.
+        _, brought = match_items(self._table(table_name, schema).checks, snap.checks)
+        for check in brought:
+            self.run(o.AddConstraint(table_name, check, schema))
 
     def drop_column(self, table_name: str, column_name: str, schema: Optional[str] = None, **kw: Any) -> None:
-        column = find_column(self._table(table_name, schema), column_name)
+        table = self._table(table_name, schema)
+        column = find_column(table, column_name)
+        # A CHECK on this column alone (a Boolean/Enum's) goes with it, so the reverse restores both.
+        for check in _checks_on(table, column_name):
+            self.run(o.DropConstraint(table_name, check, schema))
         self.run(o.DropColumn(table_name, column, schema))
 
     def alter_column(
@@ -133,13 +142,40 @@ class Operations:
             changes["default"] = self._default(server_default)
         if new_column_name is not None:
             changes["name"] = new_column_name
+        old_checks: list = []
+        new_checks: list = []
         if type_ is not None:
             type_ = type_() if isinstance(type_, type) else type_
             changes["type"] = self.dialect.type_string(type_)
+            new_checks = self._type_checks(table, column_name, type_)
+            old_checks = self._replaced_checks(table, column_name, existing.get("existing_type"), new_checks)
         if autoincrement is not None:
             changes["autoincrement"] = autoincrement
         new = self._canonical_column(table, old, dataclasses.replace(old, **changes))
+        for check in old_checks:
+            self.run(o.DropConstraint(table_name, check, schema))
         self.run(o.AlterColumn(table_name, old, new, schema))
+        _, added = match_items(self._table(table_name, schema).checks, new_checks)
+        for check in added:
+            self.run(o.AddConstraint(table_name, check, schema))
+
+    def _type_checks(self, table: s.Table, column_name: str, type_: Any) -> list[s.CheckConstraint]:
+        """The CHECKs that a column of `type_` brings on this dialect (Boolean/Enum create_constraint)."""
+        type_ = type_() if isinstance(type_, type) else type_
+        alone = sa.Table(table.name, sa.MetaData(), sa.Column(column_name, type_), schema=table.schema)
+        return list(self.dialect.canonical_table(self._builder.table(alone)).checks)
+
+    def _replaced_checks(self, table: s.Table, column_name: str, existing_type: Any, new_checks: list) -> list:
+        """The CHECKs of the column's old type, which a type change takes away.
+
+        `existing_type` names them exactly (Alembic's contract). Without it, a check that has the
+        shape of the new type's CHECK on the same column (`status IN (...)`) is the old type's.
+        """
+        if existing_type is not None:
+            unmatched, _ = match_items(table.checks, self._type_checks(table, column_name, existing_type))
+            return [c for c in table.checks if c not in unmatched]
+        shapes = {_check_shape(c.sqltext) for c in new_checks}
+        return [c for c in table.checks if _check_shape(c.sqltext) in shapes]
 
     def _default(self, server_default: Any) -> Optional[s.Expression]:
         if server_default is None or server_default is False:
@@ -317,6 +353,18 @@ class BatchOperations:
 
     def drop_constraint(self, constraint_name: Optional[str], type_: Optional[str] = None, **kw: Any) -> None:
         self._ops.drop_constraint(constraint_name, self._table, type_=type_, schema=self._schema, **kw)
+
+
+def _checks_on(table: s.Table, column_name: str) -> list[s.CheckConstraint]:
+    """The table's CHECKs whose expression uses `column_name` and no other column."""
+    names = {c.name.lower() for c in table.columns}
+    return [c for c in table.checks if {t for t in c.sqltext.split() if t in names} == {column_name.lower()}]
+
+
+def _check_shape(key: str) -> str:
+    """A check's canonical key with its list of literals folded: `status in ?` for any values."""
+    shape = re.sub(r"'(?:[^']|'')*'|\b\d+(?:\.\d+)?\b", "?", key)
+    return re.sub(r"\?(?: , \?)+", "?", shape)
 
 
 def _matches(c, name, columns, condition, dialect: Dialect) -> bool:

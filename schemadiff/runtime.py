@@ -8,6 +8,7 @@ earlier scripts without a database, and the same DDL that would run is printed i
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import traceback
 from contextlib import contextmanager, nullcontext
@@ -54,6 +55,29 @@ def load_module(revision: Revision):
         if not callable(getattr(module, function, None)):
             raise SchemadiffError(f"{revision.path}: has no {function}() function")
     return module
+
+
+_SCHEMA_KEYWORDS = frozenset({"schema", "source_schema", "referent_schema"})
+
+
+def script_schemas(revision: Revision) -> set[str]:
+    """The schemas a revision script names (`schema="other"`), which its ops may look tables up in.
+
+    Read from the source, so tables in any schema the script touches are known before it runs,
+    with no configuration and without reflecting every schema of the database.
+    """
+    try:
+        tree = ast.parse(revision.path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return set()  # load_module reports what is wrong with the file
+    return {
+        node.value.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.keyword)
+        and node.arg in _SCHEMA_KEYWORDS
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+    }
 
 
 @dataclass
@@ -139,7 +163,7 @@ class Runner:
     def _run(self, revision: Revision, direction: str) -> None:
         module = load_module(revision)
         progress = _Progress()
-        state = reflect(self.conn, self.config.schemas, self.dialect)
+        state = reflect(self.conn, [*self.config.schemas, *script_schemas(revision)], self.dialect)
 
         def execute(op: o.Op) -> None:
             progress.current = op

@@ -93,7 +93,7 @@ def generate_revision(
         dialect = None
     else:
         _require_at_head(conn, config, head)
-        ops = diff(conn, metadata, Scope(config.schemas, config.exclude_tables))
+        ops = diff(conn, metadata, Scope.from_config(config))
         dialect = for_sa_dialect(conn.dialect)
         if not ops:
             return Generated(())

@@ -109,6 +109,29 @@ def _type_key(type_: sa.types.TypeEngine):
         return None
 
 
+_BOOLEAN_DEFAULT_KEYS = {"0": "false", "'0'": "false", "false": "false", "1": "true", "'1'": "true", "true": "true"}
+
+
+def boolean_default(default: Optional[Expression]) -> Optional[Expression]:
+    """A boolean column's default keyed false/true, however it is spelled: 0, '0' and FALSE are one value."""
+    key = None if default is None else _BOOLEAN_DEFAULT_KEYS.get(str(default))
+    return default if key is None else default.rekey(key)
+
+
+def _without_repeats(items: tuple) -> tuple:
+    """One of each named object a model declares twice (Column(index=True) and an Index of the
+    same name): a database holds one object per name. Unnamed repeats are separate objects."""
+    if len(items) < 2:
+        return items
+    seen: set = set()
+    kept = []
+    for item in items:
+        if item.name is None or item not in seen:
+            kept.append(item)
+            seen.add(item)
+    return tuple(kept)
+
+
 def quote_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
@@ -207,9 +230,13 @@ class Dialect:
             )
         if not self.keeps_primary_key_names and table.primary_key and table.primary_key.name:
             changes["primary_key"] = dataclasses.replace(table.primary_key, name=None)
-        fks = tuple(self.canonical_foreign_key(fk) for fk in table.foreign_keys)
+        fks = _without_repeats(tuple(self.canonical_foreign_key(fk) for fk in table.foreign_keys))
         if fks != table.foreign_keys:
             changes["foreign_keys"] = fks
+        for attr in ("uniques", "indexes"):
+            items = getattr(table, attr)
+            if len(_without_repeats(items)) != len(items):
+                changes[attr] = _without_repeats(items)
         return replace_changed(table, changes)
 
     def canonical_foreign_key(self, fk: ForeignKey) -> ForeignKey:

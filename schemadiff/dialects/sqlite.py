@@ -19,7 +19,7 @@ from .. import snapshot as s
 from .. import ops as o
 from ..errors import SchemadiffError
 from ..state import find_table
-from .base import Dialect, replace_changed, strip_outer_parens
+from .base import Dialect, boolean_default, replace_changed, strip_outer_parens
 from .ddl import DDL
 
 TABLES = """
@@ -152,6 +152,8 @@ class SqliteDialect(Dialect):
                     # Only INTEGER PRIMARY KEY numbers itself (it is the rowid), whatever the
                     # model says: the primary key and the type decide, and both are compared.
                     "autoincrement": False,
+                    # BOOLEAN has NUMERIC affinity: '0', 0 and FALSE all store 0.
+                    "default": boolean_default(c.default) if c.type == "BOOLEAN" else c.default,
                     "computed": c.computed
                     and replace_changed(c.computed, {"persisted": bool(c.computed.persisted)}),
                 },
