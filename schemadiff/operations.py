@@ -119,9 +119,14 @@ class Operations:
         new_column_name: Optional[str] = None,
         type_: Any = None,
         autoincrement: Optional[bool] = None,
+        identity: Any = _UNSET,
         schema: Optional[str] = None,
         **existing: Any,  # existing_type=, existing_nullable=, ...: for readers; state knows them
     ) -> None:
+        """`identity=sa.Identity(...)` adds or changes a column's identity, `identity=None` drops it.
+
+        Alembic spells the same as `server_default=sa.Identity(...)`, which is accepted too.
+        """
         table = self._table(table_name, schema)
         old = find_column(table, column_name)
         changes: dict = {}
@@ -129,8 +134,12 @@ class Operations:
             changes["nullable"] = nullable
         if comment is not _UNSET:
             changes["comment"] = comment or None
+        if isinstance(server_default, sa.Identity):
+            server_default, identity = _UNSET, server_default
         if server_default is not _UNSET:
             changes["default"] = self._default(server_default)
+        if identity is not _UNSET:
+            changes["identity"] = _identity(identity)
         if new_column_name is not None:
             changes["name"] = new_column_name
         if type_ is not None:
@@ -317,6 +326,12 @@ class BatchOperations:
 
     def drop_constraint(self, constraint_name: Optional[str], type_: Optional[str] = None, **kw: Any) -> None:
         self._ops.drop_constraint(constraint_name, self._table, type_=type_, schema=self._schema, **kw)
+
+
+def _identity(identity: Optional[sa.Identity]) -> Optional[s.Identity]:
+    if identity is None:
+        return None
+    return s.Identity(bool(identity.always), identity.start, identity.increment)
 
 
 def _matches(c, name, columns, condition, dialect: Dialect) -> bool:

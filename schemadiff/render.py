@@ -182,8 +182,7 @@ class Renderer:
     def column(self, c: s.Column, in_primary_key: bool = False, autoincrement: Optional[bool] = None) -> str:
         args = [repr(c.name), self.type(c.type)]
         if c.identity:
-            i = c.identity
-            args.append(f"{self.sa('Identity')}({_args(always='True' if i.always else None, start=_opt(i.start), increment=_opt(i.increment))})")
+            args.append(self.identity(c.identity))
         if c.computed:
             persisted = None if c.computed.persisted is None else repr(c.computed.persisted)
             args.append(f"{self.sa('Computed')}({_args(repr(c.computed.sqltext.sql), persisted=persisted)})")
@@ -194,6 +193,11 @@ class Renderer:
             "comment": None if c.comment is None else repr(c.comment),
         }
         return f"{self.sa('Column')}({_args(*args, **keywords)})"
+
+    def identity(self, i: Optional[s.Identity]) -> str:
+        if i is None:
+            return "None"
+        return f"{self.sa('Identity')}({_args(always='True' if i.always else None, start=_opt(i.start), increment=_opt(i.increment))})"
 
     def constraint(self, c: s.Constraint) -> str:
         name = None if c.name is None else self.name(c.name)
@@ -281,6 +285,9 @@ class Renderer:
             keywords["existing_server_default"] = self.default(old.default)
         if "autoincrement" in changes:
             keywords["autoincrement"] = repr(new.autoincrement)
+        if "identity" in changes:
+            keywords["identity"] = self.identity(new.identity)
+            keywords["existing_identity"] = None if old.identity is None else self.identity(old.identity)
         if "comment" in changes:
             keywords["comment"] = repr(new.comment)
             keywords["existing_comment"] = _opt(old.comment)
