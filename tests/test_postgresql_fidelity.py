@@ -12,7 +12,9 @@ import sqlalchemy as sa
 
 from schemadiff import compare
 from schemadiff.dialects import for_sa_dialect
+from schemadiff.config import Config
 from schemadiff.report import as_text
+from schemadiff.runtime import migrate
 from schemadiff.snapshot import Identity
 from scripting import load_script, record
 from test_roundtrip import round_trip
@@ -65,3 +67,61 @@ def test_alembic_spelling_of_an_identity_change_is_understood(db):
     (op,), state = record(script, "upgrade", dialect, database)
     assert op.changes == ("identity",)
     assert state.table("item").column("number").identity == Identity(start=7)
+
+
+# -- serial columns -----------------------------------------------------------------------------
+
+SERIAL_WITHOUT_OWNER = """
+CREATE SEQUENCE item_id_seq;
+CREATE TABLE item (id {type} NOT NULL DEFAULT nextval('item_id_seq'::regclass), PRIMARY KEY (id));
+"""
+
+
+def run_sql(db, sql: str) -> None:
+    with db.engine().begin() as conn:
+        conn.exec_driver_sql(sql)
+
+
+def test_a_sequence_the_column_does_not_own_is_still_serial(db):
+    """pg_dump output without OWNED BY: the model's Integer primary key matches it."""
+    run_sql(db, SERIAL_WITHOUT_OWNER.format(type="integer"))
+    database, models_ = db.snapshots(models())
+    assert database.table("item").column("id").autoincrement
+    assert compare(database, models_) == [], as_text(compare(database, models_))
+
+
+def test_a_sequence_of_another_name_stays_a_default(db):
+    """A shared sequence is no SERIAL: the model spells the default, and keeps the name."""
+    run_sql(db, SERIAL_WITHOUT_OWNER.format(type="integer").replace("item_id_seq", "shared_ids"))
+    default = sa.text("nextval('shared_ids'::regclass)")
+    md = sa.MetaData()
+    sa.Table("item", md, sa.Column("id", sa.Integer, primary_key=True, server_default=default))
+    database, models_ = db.snapshots(md)
+    assert not database.table("item").column("id").autoincrement
+    assert compare(database, models_) == [], as_text(compare(database, models_))
+
+
+def sequence_type(db) -> str:
+    with db.engine().connect() as conn:
+        return conn.exec_driver_sql(
+            "SELECT format_type(seqtypid, NULL) FROM pg_sequence WHERE seqrelid = 'item_id_seq'::regclass"
+        ).scalar()
+
+
+def big_item() -> sa.MetaData:
+    md = sa.MetaData()
+    sa.Table("item", md, sa.Column("id", sa.BigInteger, primary_key=True))
+    return md
+
+
+@pytest.mark.parametrize("owned", [True, False], ids=["owned", "not-owned"])
+def test_integer_to_bigint_widens_the_serial_sequence_and_back(db, owned, tmp_path):
+    if not owned:
+        run_sql(db, SERIAL_WITHOUT_OWNER.format(type="integer"))
+    round_trip(db, tmp_path, models(), big_item())
+    assert sequence_type(db) == "integer"
+    migrate(Config(root=tmp_path, url=db.url), "upgrade", "head", print)
+    assert sequence_type(db) == "bigint"
+    with db.engine().begin() as conn:  # past INTEGER's range
+        conn.exec_driver_sql("SELECT setval('item_id_seq', 3000000000)")
+        conn.exec_driver_sql("INSERT INTO item DEFAULT VALUES")

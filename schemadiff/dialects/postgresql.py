@@ -203,6 +203,8 @@ class PostgresqlDDL(DDL):
             statements.append(alter + "DROP DEFAULT")
         if "type" in op.changes:
             statements.append(alter + self._type_change(old, new))
+            if old.autoincrement and new.autoincrement and new.type in _SEQUENCE_TYPES:
+                statements.append(self._retype_sequence(op))
         if "nullable" in op.changes:
             statements.append(alter + ("DROP NOT NULL" if new.nullable else "SET NOT NULL"))
         if new.default is not None and (reset_default or "default" in op.changes):
@@ -240,6 +242,25 @@ class PostgresqlDDL(DDL):
             f"ALTER TABLE {table} ALTER COLUMN {column} SET DEFAULT nextval({regclass})",
             self._continue_after_rows(op, regclass, start=1, increment=1),
         ]
+
+    def _retype_sequence(self, op: o.AlterColumn) -> str:
+        """SERIAL's sequence takes the column's new integer type: an INTEGER sequence behind a
+        BIGINT column still stops at 2^31 - 1. The sequence is the one the default draws from,
+        which need not be owned by the column."""
+        table = quote_literal(self.table_name(op.table_name, op.schema))
+        column = self.literal(op.new.name)
+        sequence = (
+            "SELECT dep.refobjid::regclass::text FROM pg_catalog.pg_attrdef ad "
+            "JOIN pg_catalog.pg_attribute a ON a.attrelid = ad.adrelid AND a.attnum = ad.adnum "
+            "JOIN pg_catalog.pg_depend dep ON dep.classid = 'pg_catalog.pg_attrdef'::regclass "
+            "AND dep.objid = ad.oid AND dep.refclassid = 'pg_catalog.pg_class'::regclass "
+            "JOIN pg_catalog.pg_class seq ON seq.oid = dep.refobjid AND seq.relkind = 'S' "
+            f"WHERE ad.adrelid = {table}::regclass AND a.attname = {column}"
+        )
+        return (
+            f"DO $$ DECLARE seq text := ({sequence}); "
+            f"BEGIN EXECUTE 'ALTER SEQUENCE ' || seq || ' AS {op.new.type}'; END $$"
+        )
 
     def _drop_owned_sequence(self, op: o.AlterColumn) -> str:
         """SERIAL's sequence goes with it. It is found by its column: renaming the table or the
@@ -751,7 +772,7 @@ class _CatalogReader:
         return s.Table(
             name=row.relname,
             schema=self.schema(row.nspname),
-            columns=tuple(self.column(c) for c in column_rows),
+            columns=tuple(self.column(c, row.relname) for c in column_rows),
             primary_key=(
                 s.PrimaryKey(pk.conname, self.names(pk.conrelid, pk.conkey)) if pk else None
             ),
@@ -767,7 +788,7 @@ class _CatalogReader:
             comment=row.description,
         )
 
-    def column(self, row) -> s.Column:
+    def column(self, row, table_name: str) -> s.Column:
         default, computed, identity, autoincrement = row.default, None, None, False
         if row.attgenerated:
             computed = s.Computed(
@@ -778,15 +799,15 @@ class _CatalogReader:
             identity = s.Identity(
                 always=row.attidentity == "a", start=row.seqstart, increment=row.seqincrement
             )
-        elif row.seqname and default == f"nextval({quote_literal(row.seqname)}::regclass)":
-            # SERIAL: the default draws from a sequence that the column itself owns.
-            autoincrement, default = True, None
         type_text = row.type
         if row.collation is not None:
             type_text += f" COLLATE {self.dialect.preparer.quote_identifier(row.collation)}"
+        type_ = self.dialect.canonical_type(type_text)
+        if identity is None and _is_serial(row, table_name, type_):
+            autoincrement, default = True, None
         return s.Column(
             name=row.attname,
-            type=self.dialect.canonical_type(type_text),
+            type=type_,
             nullable=not row.attnotnull,
             default=self.dialect.normalize_default(default),
             autoincrement=autoincrement,
@@ -840,6 +861,24 @@ class _CatalogReader:
             return s.IndexElement(name, descending=descending, nulls=nulls)
         text = self.dialect.normalize_expression(row.expression)
         return s.IndexElement(text, expression=True, descending=descending, nulls=nulls)
+
+
+def _is_serial(row, table_name: str, type_: str) -> bool:
+    """Whether the column is what SERIAL makes: its default draws from the sequence it owns.
+
+    Scripts that create the sequence apart and never say OWNED BY (hand-edited pg_dump output,
+    sample databases) count too when the sequence has the name SERIAL would have given it, as
+    SQLAlchemy's Inspector and sqlacodegen have it. Any other sequence stays a default as
+    written, so that a model sharing one sequence between tables keeps its name.
+    """
+    if row.default is None or type_ not in _SEQUENCE_TYPES:
+        return False
+    if row.seqname and row.default == f"nextval({quote_literal(row.seqname)}::regclass)":
+        return True
+    match = _NEXTVAL.fullmatch(row.default)
+    return match is not None and _unquote_identifier(match["name"]) == _object_name(
+        table_name, row.attname, "seq"
+    )
 
 
 # -- types -------------------------------------------------------------------------------------
@@ -896,6 +935,7 @@ _STANDARD_SPELLINGS = [
     (re.compile(r"^char\b"), "character"),
 ]
 _IDENTIFIER = r'(?:[a-z_][\w$]*|"(?:[^"]|"")+")'
+_NEXTVAL = re.compile(rf"nextval\('(?:{_IDENTIFIER}\.)?(?P<name>{_IDENTIFIER})'::regclass\)")
 _USER_TYPE = re.compile(
     rf"(?:(?P<schema>{_IDENTIFIER})\.)?(?P<name>{_IDENTIFIER})(?P<array>(?:\[\])+)?"
 )
