@@ -125,3 +125,40 @@ def test_integer_to_bigint_widens_the_serial_sequence_and_back(db, owned, tmp_pa
     with db.engine().begin() as conn:  # past INTEGER's range
         conn.exec_driver_sql("SELECT setval('item_id_seq', 3000000000)")
         conn.exec_driver_sql("INSERT INTO item DEFAULT VALUES")
+
+
+# -- default spellings --------------------------------------------------------------------------
+
+SPELLINGS = [
+    (sa.Interval, "0"),
+    (sa.Interval, sa.text("'0'")),
+    (sa.Interval, sa.text("interval '0 seconds'")),
+    (sa.Interval, "2 weeks 90 minutes"),
+    (sa.Interval, "36 hours"),
+    (sa.Interval, "1 year 2 months"),
+    (sa.Interval, "1.5 seconds"),
+    (sa.Boolean, "0"),
+    (sa.Boolean, "1"),
+    (sa.Boolean, sa.text("'t'")),
+    (sa.Boolean, "off"),
+]
+
+
+@pytest.mark.parametrize("type_,default", SPELLINGS, ids=[f"{t.__name__}-{d}" for t, d in SPELLINGS])
+def test_a_default_spelled_otherwise_compares_equal_to_what_postgresql_stored(db, type_, default):
+    md = models(lambda: sa.Column("value", type_, server_default=default))
+    db.create_all(md)
+    database, models_ = db.snapshots(md)
+    assert compare(database, models_) == [], as_text(compare(database, models_))
+
+
+def test_interval_zero_in_the_database_matches_a_model_zero(db):
+    run_sql(db, "CREATE TABLE item (id serial PRIMARY KEY, value interval DEFAULT '00:00:00'::interval)")
+    database, models_ = db.snapshots(models(lambda: sa.Column("value", sa.Interval, server_default="0")))
+    assert compare(database, models_) == [], as_text(compare(database, models_))
+
+
+def test_a_changed_interval_default_is_still_seen(db):
+    db.create_all(models(lambda: sa.Column("value", sa.Interval, server_default="1 hour")))
+    database, models_ = db.snapshots(models(lambda: sa.Column("value", sa.Interval, server_default="61 minutes")))
+    assert [op.changes for op in compare(database, models_)] == [("default",)]

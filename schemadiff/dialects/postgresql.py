@@ -617,6 +617,8 @@ class PostgresqlDialect(Dialect):
         return super().canonical_table(replace_changed(table, folded))
 
     def _canonical_column(self, col: s.Column) -> s.Column:
+        if col.default is not None:
+            col = replace_changed(col, {"default": _typed_default(col.type, col.default)})
         if col.identity is None and col.computed is None and not col.autoincrement:
             return col  # the common case, and there are thousands of columns
         changes: dict = {}
@@ -1132,6 +1134,78 @@ def _rewrite_in(tokens: list[str]) -> list[str]:
             out += [op, "(", *items, ")"]
         i = close + 1
     return out
+
+
+# -- defaults whose meaning depends on the column's type ----------------------------------------
+
+
+def _typed_default(type_: str, default: s.Expression) -> s.Expression:
+    """A literal default as PostgreSQL stores it for the column's type: a model's '0' on a
+    BOOLEAN is stored as false, and '0' or '1 hour' on an INTERVAL as '00:00:00' / '01:00:00'."""
+    if type_ == "BOOLEAN":
+        key = _BOOLEAN_LITERALS.get(default.strip("'").lower())
+    elif type_.startswith("INTERVAL"):
+        key = _interval_key(default.strip("'"))
+    else:
+        return default
+    return default if key is None else default.rekey(key)
+
+
+_BOOLEAN_LITERALS = {
+    **dict.fromkeys(["0", "f", "false", "n", "no", "off"], "false"),
+    **dict.fromkeys(["1", "t", "true", "y", "yes", "on"], "true"),
+}
+_INTERVAL_PART = re.compile(
+    r"\s*(?:(?P<clock>(?P<h>\d+):(?P<m>\d\d)(?::(?P<s>\d\d(?:\.\d+)?))?)"
+    r"|(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>[a-z]*))"
+)
+_MICROSECONDS = {
+    "microsecond": 1, "us": 1, "millisecond": 1000, "ms": 1000,
+    "second": 10**6, "sec": 10**6, "s": 10**6, "": 10**6,
+    "minute": 60 * 10**6, "min": 60 * 10**6, "m": 60 * 10**6,
+    "hour": 3600 * 10**6, "hr": 3600 * 10**6, "h": 3600 * 10**6,
+}  # fmt: skip
+_DAYS = {"day": 1, "d": 1, "week": 7, "w": 7}
+_MONTHS = {"month": 1, "mon": 1, "year": 12, "yr": 12, "y": 12}
+
+
+def _interval_key(text: str) -> Optional[str]:
+    """'2 weeks 90 minutes' -> "'14 days 01:30:00'": PostgreSQL's own output of a non-negative
+    interval literal, or None when the literal is beyond this small parser (it stays as is)."""
+    months = days = micros = 0
+    pos, text = 0, text.lower().strip()
+    while pos < len(text):
+        part = _INTERVAL_PART.match(text, pos)
+        if part is None or part.end() == pos:
+            return None
+        pos = part.end()
+        if part["clock"]:
+            seconds = float(part["s"] or 0)
+            micros += (int(part["h"]) * 3600 + int(part["m"]) * 60) * 10**6 + round(seconds * 10**6)
+            continue
+        unit = part["unit"].rstrip("s") if part["unit"] not in ("s", "ms", "us") else part["unit"]
+        number = float(part["number"])
+        if unit in _MICROSECONDS:
+            micros += round(number * _MICROSECONDS[unit])
+        elif number.is_integer() and unit in _DAYS:
+            days += int(number) * _DAYS[unit]
+        elif number.is_integer() and unit in _MONTHS:
+            months += int(number) * _MONTHS[unit]
+        else:
+            return None
+    return "'" + _interval_text(months, days, micros) + "'"
+
+
+def _interval_text(months: int, days: int, micros: int) -> str:
+    def count(n: int, word: str) -> list[str]:
+        return [f"{n} {word}{'s' if n != 1 else ''}"] if n else []
+
+    parts = count(months // 12, "year") + count(months % 12, "mon") + count(days, "day")
+    if micros or not parts:
+        seconds, fraction = divmod(micros, 10**6)
+        clock = f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+        parts.append(clock + (f".{fraction:06d}".rstrip("0") if fraction else ""))
+    return " ".join(parts)
 
 
 # -- token helpers -----------------------------------------------------------------------------
