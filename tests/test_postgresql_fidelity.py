@@ -162,3 +162,39 @@ def test_a_changed_interval_default_is_still_seen(db):
     db.create_all(models(lambda: sa.Column("value", sa.Interval, server_default="1 hour")))
     database, models_ = db.snapshots(models(lambda: sa.Column("value", sa.Interval, server_default="61 minutes")))
     assert [op.changes for op in compare(database, models_)] == [("default",)]
+
+
+# -- enum rebuilds ------------------------------------------------------------------------------
+
+
+def ticket(*values: str) -> sa.MetaData:
+    md = sa.MetaData()
+    status = sa.Enum(*values, name="ticket_status")
+    table = sa.Table(
+        "ticket",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("status", status, nullable=False, server_default="open"),
+        sa.Column("opened", sa.Date),
+        sa.CheckConstraint("status <> 'spam'", name="ck_ticket_not_spam"),
+    )
+    sa.Index("ix_ticket_open", table.c.opened, postgresql_where=sa.text("status = 'open'"))
+    sa.Index("ix_ticket_status_text", sa.text("(status::text)"))
+    sa.Index("ix_ticket_status", table.c.status)
+    return md
+
+
+@pytest.mark.parametrize(
+    "after",
+    [("open", "closed", "spam"), ("spam", "closed", "open")],
+    ids=["value-removed", "values-reordered"],
+)
+def test_an_enum_rebuild_carries_the_checks_and_indexes_that_use_it(db, after, tmp_path):
+    before = ticket("open", "closed", "spam", "stale")
+    db.create_all(before)
+    with db.engine().begin() as conn:
+        conn.exec_driver_sql("INSERT INTO ticket (status, opened) VALUES ('closed', now()), ('open', now())")
+    round_trip(db, tmp_path, before, ticket(*after))
+    with db.engine().connect() as conn:
+        rows = conn.exec_driver_sql("SELECT status::text FROM ticket WHERE status = 'open'").all()
+    assert rows == [("open",)]

@@ -339,19 +339,40 @@ class PostgresqlDDL(DDL):
     def _replace_enum(self, op: o.AlterEnum, before: s.Snapshot) -> list:
         """Values removed or reordered: a new type takes the old one's place in every column.
 
-        Rows holding a removed value make the conversion fail, and the revision with it. A
-        check or index that compares with the type's values keeps the old type and stops the
-        final DROP TYPE: those need dropping around this op by hand.
+        Rows holding a removed value make the conversion fail, and the revision with it. Checks
+        and expression or partial indexes that use such a column compare it with values of the
+        old type, which PostgreSQL cannot carry over: they are dropped first and made again from
+        their SQL once the column has the new type (and fail then if they name a removed value).
         """
         old = dataclasses.replace(op.existing, name=f"{op.existing.name}_old")
         type_name = self.preparer.format_type(_sa_enum(op.existing))
+        columns = self._columns_of_type(before, op.existing)
+        drops, creates = self._around_retype(before, columns)
         statements = [
+            *drops,
             f"ALTER TYPE {type_name} RENAME TO {self.preparer.quote(old.name)}",
             pg.CreateEnumType(_sa_enum(op.new)),
         ]
-        for table, column in self._columns_of_type(before, op.existing):
+        for table, column in columns:
             statements += self._convert_column(table, column)
-        return statements + [pg.DropEnumType(_sa_enum(old))]
+        return statements + [pg.DropEnumType(_sa_enum(old)), *creates]
+
+    def _around_retype(self, snap: s.Snapshot, columns: list) -> tuple[list, list]:
+        """(drops, creates) of the checks and expression or partial indexes that use `columns`."""
+        drops, creates = [], []
+        for table, column in columns:
+            name = column.name.lower()
+            for check in table.checks:
+                if name in check.sqltext.split():
+                    constraint = self.droppable(snap, table.name, table.schema, check)
+                    drops.append(ddl.DropConstraint(constraint))
+                    creates.append(ddl.AddConstraint(constraint))
+            for index in table.indexes:
+                if name in _index_words(index):
+                    sa_index = self.index(snap, table.name, table.schema, index)
+                    drops.append(ddl.DropIndex(sa_index))
+                    creates.append(ddl.CreateIndex(sa_index))
+        return drops, creates
 
     def _columns_of_type(self, snap: s.Snapshot, enum: s.Enum) -> list:
         name = self.dialect.type_string(_sa_enum(enum))
@@ -402,6 +423,13 @@ class PostgresqlDDL(DDL):
 
 _SEQUENCE_TYPES = frozenset({"SMALLINT", "INTEGER", "BIGINT"})
 _MAX_NAME_BYTES = 63  # NAMEDATALEN - 1
+
+
+def _index_words(index: s.Index) -> set[str]:
+    """The words of an index's expressions and WHERE clause (plain column keys left out: a type
+    change rebuilds those by itself)."""
+    texts = [e.text for e in index.elements if e.expression] + [index.where or ""]
+    return {word for text in texts for word in text.split()}
 
 
 def _sa_enum(enum: s.Enum) -> pg.ENUM:
