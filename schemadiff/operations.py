@@ -291,6 +291,66 @@ class Operations:
         raise SchemadiffError(f"no enum {o.qualified(schema, name)} at this point of the history")
 
 
+    # -- domains (PostgreSQL) ---------------------------------------------------------------
+    def create_domain(
+        self,
+        name: str,
+        type_: Any,
+        nullable: bool = True,
+        server_default: Any = None,
+        checks: Optional[dict[str, str]] = None,
+        schema: Optional[str] = None,
+    ) -> None:
+        """A domain over `type_`; `checks` maps each check's name to its SQL (which says VALUE)."""
+        type_ = type_() if isinstance(type_, type) else type_
+        domain = s.Domain(
+            name,
+            self.dialect.type_string(type_),
+            nullable,
+            self._default(server_default),
+            self._domain_checks(checks or {}),
+            schema,
+        )
+        self.run(o.CreateDomain(self.dialect.canonical_domain(domain)))
+
+    def drop_domain(self, name: str, schema: Optional[str] = None) -> None:
+        self.run(o.DropDomain(self._domain(name, schema)))
+
+    def alter_domain(
+        self,
+        name: str,
+        type_: Any = None,
+        nullable: Optional[bool] = None,
+        server_default: Any = _UNSET,
+        checks: Optional[dict[str, str]] = None,
+        schema: Optional[str] = None,
+    ) -> None:
+        """Changes what is given; `checks` is the domain's whole new set of checks."""
+        old = self._domain(name, schema)
+        changes: dict = {}
+        if type_ is not None:
+            changes["type"] = self.dialect.type_string(type_() if isinstance(type_, type) else type_)
+        if nullable is not None:
+            changes["nullable"] = nullable
+        if server_default is not _UNSET:
+            changes["default"] = self._default(server_default)
+        if checks is not None:
+            changes["checks"] = self._domain_checks(checks)
+        new = self.dialect.canonical_domain(dataclasses.replace(old, **changes))
+        self.run(o.AlterDomain(old, new))
+
+    def _domain_checks(self, checks: dict[str, str]) -> tuple[s.CheckConstraint, ...]:
+        return tuple(
+            s.CheckConstraint(name, self.dialect.normalize_expression(sql)) for name, sql in checks.items()
+        )
+
+    def _domain(self, name: str, schema: Optional[str]) -> s.Domain:
+        for domain in self.state.domains:
+            if domain.key == (schema or "", name):
+                return domain
+        raise SchemadiffError(f"no domain {o.qualified(schema, name)} at this point of the history")
+
+
 class BatchOperations:
     """`batch_op` inside `with op.batch_alter_table(name) as batch_op:`: the table is implied."""
 

@@ -346,6 +346,34 @@ class Renderer:
         e = op.new
         return f"op.alter_enum({_args(repr(e.name), _str_list(e.values), schema=self.schema(e.schema))})"
 
+    def _CreateDomain(self, op: o.CreateDomain) -> str:
+        d = op.domain
+        options = {
+            "nullable": None if d.nullable else "False",
+            "server_default": self.default(d.default),
+            "checks": self.domain_checks(d.checks) if d.checks else None,
+            "schema": self.schema(d.schema),
+        }
+        return f"op.create_domain({_args(repr(d.name), self.type(d.type), **options)})"
+
+    def _DropDomain(self, op: o.DropDomain) -> str:
+        return f"op.drop_domain({_args(repr(op.domain.name), schema=self.schema(op.domain.schema))})"
+
+    def _AlterDomain(self, op: o.AlterDomain) -> str:
+        old, new, changes = op.existing, op.new, op.changes
+        keywords = {
+            "type_": self.type(new.type) if "type" in changes else None,
+            "nullable": repr(new.nullable) if "nullable" in changes else None,
+            "server_default": (self.default(new.default) or "None") if "default" in changes else None,
+            "checks": self.domain_checks(new.checks) if "checks" in changes else None,
+            "schema": self.schema(new.schema),
+        }
+        return f"op.alter_domain({_args(repr(new.name), **keywords)})"
+
+    def domain_checks(self, checks: Sequence[s.CheckConstraint]) -> str:
+        """{name: sql}: a domain's checks always have names."""
+        return "{" + ", ".join(f"{c.name!r}: {c.sqltext.sql!r}" for c in checks) + "}"
+
     def _Execute(self, op: o.Execute) -> str:
         return f"op.execute({_args(repr(op.sql), undo=_opt(op.undo))})"
 

@@ -7,17 +7,28 @@ left to do, downgrade, and check again.
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+from typing import Optional
+
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, assume, given, settings
+from sqlalchemy.dialects import postgresql as pg
 
 from schemadiff import compare
 from schemadiff.dialects import for_sa_dialect
 from schemadiff.config import Config
+from schemadiff.render import ScriptInfo, render_script
 from schemadiff.report import as_text
 from schemadiff.runtime import migrate
-from schemadiff.snapshot import Identity
+from schemadiff.snapshot import Identity, Snapshot
 from scripting import load_script, record
-from test_roundtrip import round_trip
+from conftest import FIXTURES
+from models import fixture_metadata
+from schemadiff.scripts import generate_revision, init_project
+from strategies import build, schema_specs
+from test_roundtrip import castable, round_trip
 
 pytestmark = pytest.mark.parametrize("db", ["postgresql"], indirect=True)
 
@@ -198,3 +209,123 @@ def test_an_enum_rebuild_carries_the_checks_and_indexes_that_use_it(db, after, t
     with db.engine().connect() as conn:
         rows = conn.exec_driver_sql("SELECT status::text FROM ticket WHERE status = 'open'").all()
     assert rows == [("open",)]
+
+
+# -- domains ------------------------------------------------------------------------------------
+
+
+def email(**options) -> pg.DOMAIN:
+    settings = dict(check="VALUE LIKE '%@%'", constraint_name="email_has_at")
+    settings.update(options)
+    return pg.DOMAIN("email", sa.String(200), **settings)
+
+
+def customer(domain: Optional[pg.DOMAIN] = None, *more) -> sa.MetaData:
+    md = sa.MetaData()
+    columns = [sa.Column("address", domain)] if domain is not None else []
+    sa.Table("customer", md, sa.Column("id", sa.Integer, primary_key=True), *columns, *more)
+    return md
+
+
+DOMAIN_MODELS = {
+    "check": lambda: customer(email()),
+    "unnamed-check": lambda: customer(email(constraint_name=None)),
+    "not-null-default": lambda: customer(email(not_null=True, default="nobody@example.com")),
+    "no-check": lambda: customer(pg.DOMAIN("email", sa.Text, default=sa.text("'x@y'"))),
+    "positive": lambda: customer(pg.DOMAIN("positive", sa.Integer, check="VALUE > 0")),
+}
+
+
+@pytest.mark.parametrize("name", DOMAIN_MODELS)
+def test_create_all_of_a_domain_reads_back_as_its_models(db, name):
+    md = DOMAIN_MODELS[name]()
+    db.create_all(md)
+    database, models_ = db.snapshots(md)
+    assert database.domains and database.domains == models_.domains
+    assert compare(database, models_) == [], as_text(compare(database, models_))
+
+
+def test_a_domain_survives_the_json_snapshot(db):
+    _, models_ = db.snapshots(DOMAIN_MODELS["not-null-default"]())
+    assert Snapshot.from_json(models_.to_json()) == models_
+
+
+DOMAIN_CHANGES = {
+    "added-with-its-column": (lambda: customer(), lambda: customer(email())),
+    "check-changed": (lambda: customer(email()), lambda: customer(email(check="VALUE LIKE '%@%.%'"))),
+    "check-added": (DOMAIN_MODELS["no-check"], lambda: customer(pg.DOMAIN("email", sa.Text, default=sa.text("'x@y'"), check="VALUE <> ''"))),
+    "not-null-and-default": (lambda: customer(email()), lambda: customer(email(not_null=True, default="a@b"))),
+    "base-type": (lambda: customer(email()), lambda: customer(pg.DOMAIN("email", sa.Text, check="VALUE LIKE '%@%'", constraint_name="email_has_at"))),
+    "another-domain": (DOMAIN_MODELS["check"], DOMAIN_MODELS["positive"]),
+}
+
+
+@pytest.mark.parametrize("change", DOMAIN_CHANGES)
+def test_domain_changes_round_trip(db, change, tmp_path):
+    before, after = DOMAIN_CHANGES[change]
+    round_trip(db, tmp_path, before(), after())
+
+
+def test_a_domain_column_renders_as_a_domain_and_the_domain_comes_first(db):
+    _, models_ = db.snapshots(DOMAIN_MODELS["check"]())
+    dialect = for_sa_dialect(db.engine().dialect)
+    ops = compare(Snapshot(), models_)
+    assert [type(op).__name__ for op in ops] == ["CreateDomain", "CreateTable"]
+    script = render_script(ops, ScriptInfo("domains", "d0d0d0d0d0d0"), dialect)
+    assert "op.create_domain(" in script and "postgresql.DOMAIN(" in script
+    assert "ENUM" not in script
+    assert as_text(ops).splitlines()[:2] == [
+        "domain email:",
+        "  + domain email VARCHAR(200) CHECK email_has_at (value like '%@%')",
+    ]
+
+
+# -- random schemas with domains and identity columns -----------------------------------------
+
+
+@settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(a=schema_specs(postgresql=True), b=schema_specs(postgresql=True))
+def test_random_schemas_with_domains_and_identity_round_trip(db, a, b):
+    assume(castable(a, b))
+    db.reset()
+    with tempfile.TemporaryDirectory() as root:
+        round_trip(db, Path(root), build(a), build(b))
+
+
+# -- a real-world schema loaded from SQL --------------------------------------------------------
+
+
+def load_realworld_sql(db) -> None:
+    with db.engine().begin() as conn:
+        conn.exec_driver_sql((FIXTURES / "realworld_postgresql.sql").read_text())
+
+
+def test_realworld_sql_matches_its_sqlacodegen_models(db):
+    load_realworld_sql(db)
+    database, models_ = db.snapshots(fixture_metadata("realworld_postgresql"))
+    assert [d.name for d in database.domains] == ["year"]
+    assert [e.name for e in database.enums] == ["mpaa_rating"]
+    assert database.table("film").column("film_id").autoincrement  # no OWNED BY
+    assert database.table("rental").column("rental_id").identity == Identity(always=True, start=1000)
+    assert compare(database, models_) == [], as_text(compare(database, models_))
+
+
+def test_realworld_models_from_empty_reproduce_the_sql_schema(db, tmp_path):
+    load_realworld_sql(db)
+    metadata = fixture_metadata("realworld_postgresql")
+    loaded, _ = db.snapshots(metadata)
+    db.reset()
+    config = Config(root=tmp_path, url=db.url)
+    init_project(config)
+    with db.engine().connect() as conn:
+        generate_revision(config, "realworld", conn, metadata, rev_id="e0e0e0e0e0e0")
+    migrate(config, "upgrade", "head", print)
+    upgraded, _ = db.snapshots(metadata)
+    assert upgraded == loaded, as_text(compare(loaded, upgraded))
+    migrate(config, "downgrade", "base", print)
+    emptied, _ = db.snapshots(metadata)
+    assert emptied == Snapshot()

@@ -130,6 +130,30 @@ JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
 WHERE t.typtype = 'e'
 """
 
+# Every domain of the database, as with enums: a column may use one from outside the scope.
+# Extensions' domains are theirs to manage.
+DOMAINS_SQL = """
+SELECT n.nspname, t.typname, pg_catalog.pg_type_is_visible(t.oid) AS visible,
+    pg_catalog.format_type(t.typbasetype, t.typtypmod) AS base_type,
+    t.typnotnull, t.typdefault,
+    ARRAY(
+        SELECT c.conname FROM pg_catalog.pg_constraint c
+        WHERE c.contypid = t.oid AND c.contype = 'c' ORDER BY c.conname
+    ) AS check_names,
+    ARRAY(
+        SELECT pg_catalog.pg_get_expr(c.conbin, 0, true) FROM pg_catalog.pg_constraint c
+        WHERE c.contypid = t.oid AND c.contype = 'c' ORDER BY c.conname
+    ) AS check_exprs
+FROM pg_catalog.pg_type t
+JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+WHERE t.typtype = 'd' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+    AND NOT EXISTS (
+        SELECT 1 FROM pg_catalog.pg_depend dep
+        WHERE dep.classid = 'pg_catalog.pg_type'::regclass AND dep.objid = t.oid
+            AND dep.deptype = 'e'
+    )
+"""
+
 _REFERENTIAL_ACTIONS = {
     "a": None,  # NO ACTION, the default
     "r": "RESTRICT",
@@ -346,7 +370,7 @@ class PostgresqlDDL(DDL):
         """
         old = dataclasses.replace(op.existing, name=f"{op.existing.name}_old")
         type_name = self.preparer.format_type(_sa_enum(op.existing))
-        columns = self._columns_of_type(before, op.existing)
+        columns = self._columns_of_type(before, self.dialect.type_string(_sa_enum(op.existing)))
         drops, creates = self._around_retype(before, columns)
         statements = [
             *drops,
@@ -374,8 +398,7 @@ class PostgresqlDDL(DDL):
                     creates.append(ddl.CreateIndex(sa_index))
         return drops, creates
 
-    def _columns_of_type(self, snap: s.Snapshot, enum: s.Enum) -> list:
-        name = self.dialect.type_string(_sa_enum(enum))
+    def _columns_of_type(self, snap: s.Snapshot, name: str) -> list:
         return [(t, c) for t in snap.tables for c in t.columns if c.type in (name, name + "[]")]
 
     def _convert_column(self, table: s.Table, column: s.Column) -> list:
@@ -393,6 +416,60 @@ class PostgresqlDDL(DDL):
             convert,
             alter + "SET DEFAULT " + self.escaped(column.default.sql),
         ]
+
+    # -- domains ----------------------------------------------------------------------------------
+    def domain_name(self, domain: s.Domain) -> str:
+        return self.preparer.format_type(pg.DOMAIN(domain.name, sa.Integer, schema=domain.schema))
+
+    def _CreateDomain(self, op: o.CreateDomain, before, after) -> list:
+        d = op.domain
+        base = self.sa_dialect.type_compiler_instance.process(self.dialect.parse_type(d.type))
+        parts = [f"CREATE DOMAIN {self.domain_name(d)} AS {base}"]
+        if d.default is not None:
+            parts.append("DEFAULT " + self.escaped(d.default.sql))
+        if not d.nullable:
+            parts.append("NOT NULL")
+        parts += [self._domain_check(c) for c in d.checks]
+        return [" ".join(parts)]
+
+    def _domain_check(self, check: s.CheckConstraint) -> str:
+        return f"CONSTRAINT {self.preparer.quote(check.name)} CHECK ({self.escaped(check.sqltext.sql)})"
+
+    def _DropDomain(self, op: o.DropDomain, before, after) -> list:
+        return [f"DROP DOMAIN {self.domain_name(op.domain)}"]
+
+    def _AlterDomain(self, op: o.AlterDomain, before, after) -> list:
+        """Checks are dropped first and added last, so that no rule of both versions holds at once.
+        A new base type needs a new domain, which takes the old one's place in every column."""
+        old, new = op.existing, op.new
+        if old.type != new.type:
+            return self._replace_domain(op, before)
+        alter = f"ALTER DOMAIN {self.domain_name(new)} "
+        gone, added = _check_changes(old.checks, new.checks)
+        statements = [alter + f"DROP CONSTRAINT {self.preparer.quote(c.name)}" for c in gone]
+        if old.default != new.default:
+            default = "DROP DEFAULT" if new.default is None else "SET DEFAULT " + self.escaped(new.default.sql)
+            statements.append(alter + default)
+        if old.nullable != new.nullable:
+            statements.append(alter + ("DROP NOT NULL" if new.nullable else "SET NOT NULL"))
+        return statements + [alter + "ADD " + self._domain_check(c) for c in added]
+
+    def _replace_domain(self, op: o.AlterDomain, before: s.Snapshot) -> list:
+        """As an enum's rebuild: the old domain steps aside under another name, the new one is
+        made, each column converts through text, and the old one goes."""
+        old = dataclasses.replace(op.existing, name=f"{op.existing.name}_old")
+        columns = self._columns_of_type(before, self.dialect.type_string(_sa_domain(op.existing)))
+        drops, creates = self._around_retype(before, columns)
+        statements = [
+            *drops,
+            f"ALTER DOMAIN {self.domain_name(op.existing)} RENAME TO {self.preparer.quote(old.name)}",
+            # The checks keep their names on the renamed domain; the new one takes them over.
+            *[f"ALTER DOMAIN {self.domain_name(old)} DROP CONSTRAINT {self.preparer.quote(c.name)}" for c in old.checks],
+            *self._CreateDomain(o.CreateDomain(op.new), before, before),
+        ]
+        for table, column in columns:
+            statements += self._convert_column(table, column)
+        return statements + [f"DROP DOMAIN {self.domain_name(old)}", *creates]
 
     # -- constraints ------------------------------------------------------------------------------
     def constraint(
@@ -425,11 +502,36 @@ _SEQUENCE_TYPES = frozenset({"SMALLINT", "INTEGER", "BIGINT"})
 _MAX_NAME_BYTES = 63  # NAMEDATALEN - 1
 
 
+def _sa_domain(domain: s.Domain) -> pg.DOMAIN:
+    """The domain as a column type: all a column needs is its name."""
+    return pg.DOMAIN(domain.name, sa.Integer, schema=domain.schema, create_type=False)
+
+
+def _check_changes(old: Sequence[s.CheckConstraint], new: Sequence[s.CheckConstraint]) -> tuple:
+    """(checks gone, checks added): a check whose text changed is both."""
+    return [c for c in old if c not in new], [c for c in new if c not in old]
+
+
 def _index_words(index: s.Index) -> set[str]:
     """The words of an index's expressions and WHERE clause (plain column keys left out: a type
     change rebuilds those by itself)."""
     texts = [e.text for e in index.elements if e.expression] + [index.where or ""]
     return {word for text in texts for word in text.split()}
+
+
+def _named(type_: sa.types.TypeEngine, sa_dialect, kind: type):
+    """The `kind` type (ENUM, DOMAIN) a column type is or holds, if any."""
+    if isinstance(type_, sa.types.TypeDecorator):
+        type_ = type_.load_dialect_impl(sa_dialect)
+    if isinstance(type_, sa.ARRAY):
+        return _named(type_.item_type, sa_dialect, kind)
+    return type_ if isinstance(type_, kind) else None
+
+
+def _sql_text(clause, sa_dialect) -> str:
+    if isinstance(clause, sa.sql.elements.TextClause):
+        return clause.text
+    return str(clause.compile(dialect=sa_dialect, compile_kwargs={"literal_binds": True}))
 
 
 def _sa_enum(enum: s.Enum) -> pg.ENUM:
@@ -591,7 +693,11 @@ class PostgresqlDialect(Dialect):
         super().__init__(sa_dialect)
         # Enums seen by the last reflection: SQLAlchemy's type parser needs them to tell an enum
         # name from an unknown type.
-        self._named_types = _NamedTypes([])
+        # Domains by the name a column type gives them, as SQLAlchemy's type parser wants them:
+        # those reflected last and those the models declare, so that scripts name a domain's
+        # columns as postgresql.DOMAIN.
+        self._domain_types: dict[tuple, dict] = {}
+        self._named_types = _NamedTypes([], self._domain_types)
 
     # -- types ---------------------------------------------------------------------------
     def parse_type(self, text: str) -> sa.types.TypeEngine:
@@ -672,6 +778,59 @@ class PostgresqlDialect(Dialect):
                     found.setdefault(key, s.Enum(enum.name, tuple(enum.enums), enum.schema))
         return list(found.values())
 
+    def domains_from_tables(self, tables: Sequence[sa.Table]) -> list[s.Domain]:
+        found: dict[tuple, s.Domain] = {}
+        for table in tables:
+            for column in table.columns:
+                domain = _named(column.type, self.sa_dialect, pg.DOMAIN)
+                if domain is not None and (domain.schema, domain.name) not in found:
+                    found[(domain.schema, domain.name)] = self._model_domain(domain)
+        for domain in found.values():
+            self._know_domain(domain, domain.schema, visible=domain.schema is None)
+        return list(found.values())
+
+    def _model_domain(self, domain: pg.DOMAIN) -> s.Domain:
+        """What create_all makes of a DOMAIN. SQLAlchemy writes `CONSTRAINT name` before NOT
+        NULL, where it names the NOT NULL: the check then has PostgreSQL's own name."""
+        checks = ()
+        if domain.check is not None:
+            named = domain.constraint_name is not None and not domain.not_null
+            name = domain.constraint_name if named else _object_name(domain.name, None, "check")
+            sql = _sql_text(domain.check, self.sa_dialect)
+            checks = (s.CheckConstraint(name, self.normalize_expression(sql)),)
+        default = domain.default
+        if default is not None:
+            default = quote_literal(default) if isinstance(default, str) else _sql_text(default, self.sa_dialect)
+        return self.canonical_domain(
+            s.Domain(
+                name=domain.name,
+                type=self.type_string(domain.data_type),
+                nullable=not domain.not_null,
+                default=self.normalize_default(default),
+                checks=checks,
+                schema=domain.schema,
+            )
+        )
+
+    def canonical_domain(self, domain: s.Domain) -> s.Domain:
+        if domain.default is None:
+            return domain
+        return replace_changed(domain, {"default": _typed_default(domain.type, domain.default)})
+
+    def _know_domain(self, d: s.Domain, schema: Optional[str], visible: bool) -> None:
+        """Lets the type parser tell this domain's name from an unknown type."""
+        self._domain_types[(d.name,) if visible else (schema, d.name)] = {
+            "name": d.name,
+            "schema": schema,
+            "visible": visible,
+            "type": _pg_spelling(d.type),
+            "nullable": d.nullable,
+            "default": None if d.default is None else d.default.sql,
+            "constraints": [{"name": c.name, "check": c.sqltext.sql} for c in d.checks],
+            "collation": None,
+            "collation_schema": None,
+        }
+
     def _native_enum(self, type_: sa.types.TypeEngine) -> Optional[sa.Enum]:
         if isinstance(type_, sa.types.TypeDecorator):
             type_ = type_.load_dialect_impl(self.sa_dialect)
@@ -715,6 +874,32 @@ class PostgresqlDialect(Dialect):
         _scalar(conn, _UNLOCK, key=key)
 
     # -- reflection --------------------------------------------------------------------
+    def reflect_domains(self, conn: Connection, schemas: Sequence[Optional[str]]) -> list[s.Domain]:
+        default = self.default_schema(conn)
+        names = [name or default for name in schemas]
+        rows = _fetch(conn, DOMAINS_SQL)
+        domains = [self._reflected_domain(r, default) for r in rows]
+        self._domain_types.clear()
+        for domain, row in zip(domains, rows):
+            self._know_domain(domain, row.nspname, row.visible)
+        return [d for d, r in zip(domains, rows) if r.nspname in names]
+
+    def _reflected_domain(self, row, default_schema: str) -> s.Domain:
+        checks = tuple(
+            s.CheckConstraint(name, self.normalize_expression(expr))
+            for name, expr in zip(row.check_names, row.check_exprs)
+        )
+        return self.canonical_domain(
+            s.Domain(
+                name=row.typname,
+                type=self.canonical_type(row.base_type),
+                nullable=not row.typnotnull,
+                default=self.normalize_default(row.typdefault),
+                checks=checks,
+                schema=None if row.nspname == default_schema else row.nspname,
+            )
+        )
+
     def reflect(
         self, conn: Connection, schemas: Sequence[Optional[str]]
     ) -> tuple[list[s.Table], list[s.Enum]]:
@@ -727,7 +912,7 @@ class PostgresqlDialect(Dialect):
         default = self.default_schema(conn)
         names = [name or default for name in schemas]
         enum_rows = _fetch(conn, ENUMS_SQL)
-        self._named_types = _NamedTypes(enum_rows)
+        self._named_types = _NamedTypes(enum_rows, self._domain_types)
         enums = [
             s.Enum(r.typname, tuple(r.labels), None if r.nspname == default else r.nspname)
             for r in enum_rows
@@ -915,10 +1100,11 @@ def _is_serial(row, table_name: str, type_: str) -> bool:
 
 
 class _NamedTypes:
-    """What SQLAlchemy's PG `_reflect_type` asks about user-defined types, from our enum rows."""
+    """What SQLAlchemy's PG `_reflect_type` asks about user-defined types, from our enum rows
+    and the domains the dialect knows."""
 
-    def __init__(self, enum_rows):
-        self.domains: dict = {}
+    def __init__(self, enum_rows, domains: Optional[dict] = None):
+        self.domains = {} if domains is None else domains
         self.enums = {
             (r.typname,) if r.visible else (r.nspname, r.typname): {
                 "name": r.typname,
