@@ -12,7 +12,7 @@ import dataclasses
 from typing import Iterable, Optional, Sequence, TypeVar
 
 from . import ops as o
-from .snapshot import Enum, ForeignKey, Snapshot, Table, definition_key
+from .snapshot import Domain, Enum, ForeignKey, Snapshot, Table, definition_key
 
 T = TypeVar("T")
 
@@ -29,12 +29,14 @@ def compare(current: Snapshot, target: Snapshot) -> list[o.Op]:
     create_ops, late_fks = _create_tables(added)
     drop_ops, early_fk_drops = _drop_tables(removed)
     enum_adds, enum_alters, enum_drops = _compare_enums(current.enums, target.enums)
+    domain_adds, domain_alters, domain_drops = _compare_domains(current.domains, target.domains)
 
     result: list[o.Op] = []
     for d in table_diffs:
         result += d.fk_drops
     result += early_fk_drops
     result += enum_adds + enum_alters
+    result += domain_adds + domain_alters  # a domain's base type may be an enum
     result += create_ops
     for d in table_diffs:
         result += d.body
@@ -42,6 +44,7 @@ def compare(current: Snapshot, target: Snapshot) -> list[o.Op]:
         result += d.fk_adds
     result += late_fks
     result += drop_ops
+    result += domain_drops
     result += enum_drops
     return result
 
@@ -206,4 +209,18 @@ def _compare_enums(
         for k in sorted(cur.keys() & new.keys())
         if cur[k].values != new[k].values
     ]
+    return adds, alters, drops
+
+
+# -- domains ------------------------------------------------------------------------------------
+
+
+def _compare_domains(
+    current: Iterable[Domain], target: Iterable[Domain]
+) -> tuple[list[o.Op], list[o.Op], list[o.Op]]:
+    cur = {d.key: d for d in current}
+    new = {d.key: d for d in target}
+    adds = [o.CreateDomain(new[k]) for k in sorted(new.keys() - cur.keys())]
+    drops = [o.DropDomain(cur[k]) for k in sorted(cur.keys() - new.keys())]
+    alters = [o.AlterDomain(cur[k], new[k]) for k in sorted(cur.keys() & new.keys()) if cur[k] != new[k]]
     return adds, alters, drops

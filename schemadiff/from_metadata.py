@@ -6,6 +6,7 @@ makes), and types, defaults and expressions go through the dialect's canonical f
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Optional
 
@@ -25,11 +26,13 @@ def snapshot_metadata(
     tables = [dialect.canonical_table(builder.table(t)) for t in metadata.tables.values()]
     enums = dialect.enums_from_tables(list(metadata.tables.values()))
     enums = [e if e.schema != default_schema else _unschema(e) for e in enums]
-    return s.Snapshot(tuple(tables), tuple(enums), dialect=dialect.name)
+    domains = dialect.domains_from_tables(list(metadata.tables.values()))
+    domains = [d if d.schema != default_schema else _unschema(d) for d in domains]
+    return s.Snapshot(tuple(tables), tuple(enums), dialect=dialect.name, domains=tuple(domains))
 
 
-def _unschema(enum: s.Enum) -> s.Enum:
-    return s.Enum(enum.name, enum.values, None)
+def _unschema(named):
+    return dataclasses.replace(named, schema=None)
 
 
 class SnapshotBuilder:

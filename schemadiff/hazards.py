@@ -27,7 +27,21 @@ def hazards(op: o.Op) -> list[Hazard]:
         if gone:
             values = ", ".join(repr(v) for v in gone)
             return [Hazard("data-loss", f"removes {values} from enum {op.new.fullname}: rows that hold them block it")]
+    if isinstance(op, o.AlterDomain):
+        return _alter_domain(op)
     return []
+
+
+def _alter_domain(op: o.AlterDomain) -> list[Hazard]:
+    old, new, name = op.existing, op.new, op.new.fullname
+    result = []
+    if old.type != new.type:
+        result.append(Hazard("rewrite", f"changes domain {name} from {old.type} to {new.type}: every column of it is converted"))
+    if old.nullable and not new.nullable:
+        result.append(Hazard("may-fail", f"makes domain {name} NOT NULL: fails if any column of it holds NULL"))
+    if any(c not in old.checks for c in new.checks):
+        result.append(Hazard("may-fail", f"adds a check to domain {name}: fails if a stored value breaks it"))
+    return result
 
 
 def _col(op, name: str) -> str:

@@ -128,9 +128,14 @@ class Operations:
         new_column_name: Optional[str] = None,
         type_: Any = None,
         autoincrement: Optional[bool] = None,
+        identity: Any = _UNSET,
         schema: Optional[str] = None,
         **existing: Any,  # existing_type=, existing_nullable=, ...: for readers; state knows them
     ) -> None:
+        """`identity=sa.Identity(...)` adds or changes a column's identity, `identity=None` drops it.
+
+        Alembic spells the same as `server_default=sa.Identity(...)`, which is accepted too.
+        """
         table = self._table(table_name, schema)
         old = find_column(table, column_name)
         changes: dict = {}
@@ -138,8 +143,12 @@ class Operations:
             changes["nullable"] = nullable
         if comment is not _UNSET:
             changes["comment"] = comment or None
+        if isinstance(server_default, sa.Identity):
+            server_default, identity = _UNSET, server_default
         if server_default is not _UNSET:
             changes["default"] = self._default(server_default)
+        if identity is not _UNSET:
+            changes["identity"] = _identity(identity)
         if new_column_name is not None:
             changes["name"] = new_column_name
         old_checks: list = []
@@ -318,6 +327,66 @@ class Operations:
         raise SchemadiffError(f"no enum {o.qualified(schema, name)} at this point of the history")
 
 
+    # -- domains (PostgreSQL) ---------------------------------------------------------------
+    def create_domain(
+        self,
+        name: str,
+        type_: Any,
+        nullable: bool = True,
+        server_default: Any = None,
+        checks: Optional[dict[str, str]] = None,
+        schema: Optional[str] = None,
+    ) -> None:
+        """A domain over `type_`; `checks` maps each check's name to its SQL (which says VALUE)."""
+        type_ = type_() if isinstance(type_, type) else type_
+        domain = s.Domain(
+            name,
+            self.dialect.type_string(type_),
+            nullable,
+            self._default(server_default),
+            self._domain_checks(checks or {}),
+            schema,
+        )
+        self.run(o.CreateDomain(self.dialect.canonical_domain(domain)))
+
+    def drop_domain(self, name: str, schema: Optional[str] = None) -> None:
+        self.run(o.DropDomain(self._domain(name, schema)))
+
+    def alter_domain(
+        self,
+        name: str,
+        type_: Any = None,
+        nullable: Optional[bool] = None,
+        server_default: Any = _UNSET,
+        checks: Optional[dict[str, str]] = None,
+        schema: Optional[str] = None,
+    ) -> None:
+        """Changes what is given; `checks` is the domain's whole new set of checks."""
+        old = self._domain(name, schema)
+        changes: dict = {}
+        if type_ is not None:
+            changes["type"] = self.dialect.type_string(type_() if isinstance(type_, type) else type_)
+        if nullable is not None:
+            changes["nullable"] = nullable
+        if server_default is not _UNSET:
+            changes["default"] = self._default(server_default)
+        if checks is not None:
+            changes["checks"] = self._domain_checks(checks)
+        new = self.dialect.canonical_domain(dataclasses.replace(old, **changes))
+        self.run(o.AlterDomain(old, new))
+
+    def _domain_checks(self, checks: dict[str, str]) -> tuple[s.CheckConstraint, ...]:
+        return tuple(
+            s.CheckConstraint(name, self.dialect.normalize_expression(sql)) for name, sql in checks.items()
+        )
+
+    def _domain(self, name: str, schema: Optional[str]) -> s.Domain:
+        for domain in self.state.domains:
+            if domain.key == (schema or "", name):
+                return domain
+        raise SchemadiffError(f"no domain {o.qualified(schema, name)} at this point of the history")
+
+
 class BatchOperations:
     """`batch_op` inside `with op.batch_alter_table(name) as batch_op:`: the table is implied."""
 
@@ -365,6 +434,12 @@ def _check_shape(key: str) -> str:
     """A check's canonical key with its list of literals folded: `status in ?` for any values."""
     shape = re.sub(r"'(?:[^']|'')*'|\b\d+(?:\.\d+)?\b", "?", key)
     return re.sub(r"\?(?: , \?)+", "?", shape)
+
+
+def _identity(identity: Optional[sa.Identity]) -> Optional[s.Identity]:
+    if identity is None:
+        return None
+    return s.Identity(bool(identity.always), identity.start, identity.increment)
 
 
 def _matches(c, name, columns, condition, dialect: Dialect) -> bool:

@@ -15,6 +15,7 @@ from .snapshot import (
     CheckConstraint,
     Column,
     Constraint,
+    Domain,
     Enum,
     ForeignKey,
     Index,
@@ -240,6 +241,54 @@ class AlterEnum:
 
 
 @dataclass(frozen=True)
+class CreateDomain:
+    domain: Domain
+
+    def reverse(self) -> "DropDomain":
+        return DropDomain(self.domain)
+
+    @property
+    def target(self) -> str:
+        return self.domain.fullname
+
+
+@dataclass(frozen=True)
+class DropDomain:
+    domain: Domain
+
+    def reverse(self) -> CreateDomain:
+        return CreateDomain(self.domain)
+
+    @property
+    def target(self) -> str:
+        return self.domain.fullname
+
+
+@dataclass(frozen=True)
+class AlterDomain:
+    """Changes a domain from `existing` to `new` (same name): base type, NOT NULL, default, checks."""
+
+    existing: Domain
+    new: Domain
+
+    def reverse(self) -> "AlterDomain":
+        return AlterDomain(self.new, self.existing)
+
+    @property
+    def target(self) -> str:
+        return self.new.fullname
+
+    @property
+    def changes(self) -> tuple[str, ...]:
+        """Names of the domain attributes that differ, in field order."""
+        return tuple(
+            f.name
+            for f in dataclasses.fields(Domain)
+            if getattr(self.existing, f.name) != getattr(self.new, f.name)
+        )
+
+
+@dataclass(frozen=True)
 class Execute:
     """Hand-written SQL; `undo` is the SQL that reverses it, when the author gave one."""
 
@@ -271,6 +320,9 @@ Op = Union[
     CreateEnum,
     DropEnum,
     AlterEnum,
+    CreateDomain,
+    DropDomain,
+    AlterDomain,
     Execute,
 ]
 

@@ -17,7 +17,11 @@ def reflect(
     dialect = dialect or for_sa_dialect(conn.dialect)
     default = dialect.default_schema(conn)
     scope = [None, *sorted({s for s in schemas if s and s != default})]
+    domains = dialect.reflect_domains(conn, scope)
     tables, enums = dialect.reflect(conn, scope)
     return Snapshot(
-        tuple(dialect.canonical_table(t) for t in tables), tuple(enums), dialect=dialect.name
+        tuple(dialect.canonical_table(t) for t in tables),
+        tuple(enums),
+        dialect=dialect.name,
+        domains=tuple(domains),
     )

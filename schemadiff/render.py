@@ -182,8 +182,7 @@ class Renderer:
     def column(self, c: s.Column, in_primary_key: bool = False, autoincrement: Optional[bool] = None) -> str:
         args = [repr(c.name), self.type(c.type)]
         if c.identity:
-            i = c.identity
-            args.append(f"{self.sa('Identity')}({_args(always='True' if i.always else None, start=_opt(i.start), increment=_opt(i.increment))})")
+            args.append(self.identity(c.identity))
         if c.computed:
             persisted = None if c.computed.persisted is None else repr(c.computed.persisted)
             args.append(f"{self.sa('Computed')}({_args(repr(c.computed.sqltext.sql), persisted=persisted)})")
@@ -194,6 +193,11 @@ class Renderer:
             "comment": None if c.comment is None else repr(c.comment),
         }
         return f"{self.sa('Column')}({_args(*args, **keywords)})"
+
+    def identity(self, i: Optional[s.Identity]) -> str:
+        if i is None:
+            return "None"
+        return f"{self.sa('Identity')}({_args(always='True' if i.always else None, start=_opt(i.start), increment=_opt(i.increment))})"
 
     def constraint(self, c: s.Constraint) -> str:
         name = None if c.name is None else self.name(c.name)
@@ -281,6 +285,9 @@ class Renderer:
             keywords["existing_server_default"] = self.default(old.default)
         if "autoincrement" in changes:
             keywords["autoincrement"] = repr(new.autoincrement)
+        if "identity" in changes:
+            keywords["identity"] = self.identity(new.identity)
+            keywords["existing_identity"] = None if old.identity is None else self.identity(old.identity)
         if "comment" in changes:
             keywords["comment"] = repr(new.comment)
             keywords["existing_comment"] = _opt(old.comment)
@@ -338,6 +345,34 @@ class Renderer:
     def _AlterEnum(self, op: o.AlterEnum) -> str:
         e = op.new
         return f"op.alter_enum({_args(repr(e.name), _str_list(e.values), schema=self.schema(e.schema))})"
+
+    def _CreateDomain(self, op: o.CreateDomain) -> str:
+        d = op.domain
+        options = {
+            "nullable": None if d.nullable else "False",
+            "server_default": self.default(d.default),
+            "checks": self.domain_checks(d.checks) if d.checks else None,
+            "schema": self.schema(d.schema),
+        }
+        return f"op.create_domain({_args(repr(d.name), self.type(d.type), **options)})"
+
+    def _DropDomain(self, op: o.DropDomain) -> str:
+        return f"op.drop_domain({_args(repr(op.domain.name), schema=self.schema(op.domain.schema))})"
+
+    def _AlterDomain(self, op: o.AlterDomain) -> str:
+        old, new, changes = op.existing, op.new, op.changes
+        keywords = {
+            "type_": self.type(new.type) if "type" in changes else None,
+            "nullable": repr(new.nullable) if "nullable" in changes else None,
+            "server_default": (self.default(new.default) or "None") if "default" in changes else None,
+            "checks": self.domain_checks(new.checks) if "checks" in changes else None,
+            "schema": self.schema(new.schema),
+        }
+        return f"op.alter_domain({_args(repr(new.name), **keywords)})"
+
+    def domain_checks(self, checks: Sequence[s.CheckConstraint]) -> str:
+        """{name: sql}: a domain's checks always have names."""
+        return "{" + ", ".join(f"{c.name!r}: {c.sqltext.sql!r}" for c in checks) + "}"
 
     def _Execute(self, op: o.Execute) -> str:
         return f"op.execute({_args(repr(op.sql), undo=_opt(op.undo))})"

@@ -92,6 +92,17 @@ def _enum_values(e: s.Enum) -> str:
     return "(" + ", ".join(repr(v) for v in e.values) + ")"
 
 
+def _domain(d: s.Domain) -> str:
+    parts = [d.type] + ([] if d.nullable else ["NOT NULL"])
+    parts += [] if d.default is None else [f"DEFAULT {d.default}"]
+    parts += [f"CHECK {c.name} ({c.sqltext})" for c in d.checks]
+    return " ".join(parts)
+
+
+def _alter_domain(op: o.AlterDomain) -> str:
+    return f"~ domain {op.target}: {_domain(op.existing)} -> {_domain(op.new)}"
+
+
 def _table(sign: str, op) -> str:
     t = op.table
     counts = [
@@ -119,13 +130,24 @@ _DESCRIBE = {
     o.CreateEnum: lambda op: f"+ enum {op.target} {_enum_values(op.enum)}",
     o.DropEnum: lambda op: f"- enum {op.target} {_enum_values(op.enum)}",
     o.AlterEnum: lambda op: f"~ enum {op.target}: {_enum_values(op.existing)} -> {_enum_values(op.new)}",
+    o.CreateDomain: lambda op: f"+ domain {op.target} {_domain(op.domain)}",
+    o.DropDomain: lambda op: f"- domain {op.target} {_domain(op.domain)}",
+    o.AlterDomain: _alter_domain,
     o.Execute: lambda op: "~ sql: " + " ".join(op.sql.split())[:80],
+}
+
+_KINDS = {
+    o.CreateEnum: "enum",
+    o.DropEnum: "enum",
+    o.AlterEnum: "enum",
+    o.CreateDomain: "domain",
+    o.DropDomain: "domain",
+    o.AlterDomain: "domain",
 }
 
 
 def _group(op: o.Op) -> str:
-    kind = "enum" if isinstance(op, (o.CreateEnum, o.DropEnum, o.AlterEnum)) else "table"
-    return f"{kind} {op.target}"
+    return f"{_KINDS.get(type(op), 'table')} {op.target}"
 
 
 def _grouped(ops: list[o.Op]):
@@ -140,7 +162,9 @@ def summary(ops: list[o.Op]) -> str:
     groups = {_group(op) for op in ops}
     tables = sum(g.startswith("table ") for g in groups)
     places = [_plural(tables, "table")] if tables else []
-    places += [_plural(len(groups) - tables, "enum")] if len(groups) > tables else []
+    for kind in ("enum", "domain"):
+        count = sum(g.startswith(kind + " ") for g in groups)
+        places += [_plural(count, kind)] if count else []
     danger = sum(len(hazards(op)) for op in ops)
     text = f"{_plural(len(ops), 'change')} in {' and '.join(places)}"
     return text + (f", {_plural(danger, 'hazard')}" if danger else "")

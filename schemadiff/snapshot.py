@@ -194,14 +194,41 @@ class Enum:
 
 
 @dataclass(frozen=True)
+class Domain:
+    """A named type over a base type with its own NOT NULL, default and checks (PostgreSQL).
+
+    Columns of a domain have the domain's name as their type."""
+
+    name: str
+    type: str
+    nullable: bool = True
+    default: Optional[str] = None
+    checks: tuple[CheckConstraint, ...] = ()
+    schema: Optional[str] = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "checks", _sorted(self.checks, _item_key))
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.schema or "", self.name)
+
+    @property
+    def fullname(self) -> str:
+        return f"{self.schema}.{self.name}" if self.schema else self.name
+
+
+@dataclass(frozen=True)
 class Snapshot:
     tables: tuple[Table, ...] = ()
     enums: tuple[Enum, ...] = ()
     dialect: str = field(default="", compare=False)
+    domains: tuple[Domain, ...] = ()
 
     def __post_init__(self):
         object.__setattr__(self, "tables", _sorted(self.tables, lambda t: t.key))
         object.__setattr__(self, "enums", _sorted(self.enums, lambda e: e.key))
+        object.__setattr__(self, "domains", _sorted(self.domains, lambda d: d.key))
 
     def table(self, name: str, schema: Optional[str] = None) -> Optional[Table]:
         return next((t for t in self.tables if t.key == (schema or "", name)), None)
@@ -220,6 +247,8 @@ class Snapshot:
 _NESTED: dict[tuple[type, str], type] = {
     (Snapshot, "tables"): Table,
     (Snapshot, "enums"): Enum,
+    (Snapshot, "domains"): Domain,
+    (Domain, "checks"): CheckConstraint,
     (Table, "columns"): Column,
     (Table, "primary_key"): PrimaryKey,
     (Table, "uniques"): UniqueConstraint,

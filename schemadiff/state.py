@@ -212,6 +212,23 @@ def _(op: o.AlterEnum, snap):
 
 
 @_apply.register
+def _(op: o.CreateDomain, snap):
+    return dataclasses.replace(snap, domains=snap.domains + (op.domain,))
+
+
+@_apply.register
+def _(op: o.DropDomain, snap):
+    return dataclasses.replace(snap, domains=tuple(d for d in snap.domains if d.key != op.domain.key))
+
+
+@_apply.register
+def _(op: o.AlterDomain, snap):
+    return dataclasses.replace(
+        snap, domains=tuple(op.new if d.key == op.existing.key else d for d in snap.domains)
+    )
+
+
+@_apply.register
 def _(op: o.Execute, snap):
     return snap  # hand-written SQL: its effect on the schema is unknown here
 

@@ -11,6 +11,7 @@ from typing import Callable, Optional
 
 import sqlalchemy as sa
 from hypothesis import strategies as st
+from sqlalchemy.dialects import postgresql as pg
 
 # name -> (type factory, indexable, default factories)
 TYPES: dict[str, tuple[Callable[[], sa.types.TypeEngine], bool, tuple]] = {
@@ -32,6 +33,20 @@ TYPES: dict[str, tuple[Callable[[], sa.types.TypeEngine], bool, tuple]] = {
     "uuid": (sa.Uuid, True, ()),
 }
 
+# PostgreSQL only: columns typed by a domain (each name always has the same definition).
+POSTGRESQL_TYPES: dict[str, tuple[Callable[[], sa.types.TypeEngine], bool, tuple]] = {
+    "domain_code": (
+        lambda: pg.DOMAIN("code", sa.String(20), check="VALUE <> ''", constraint_name="code_not_blank"),
+        True,
+        (lambda: "a1",),
+    ),
+    "domain_cents": (lambda: pg.DOMAIN("cents", sa.BigInteger, check="VALUE >= 0", default=sa.text("0")), True, ()),
+}
+ALL_TYPES = {**TYPES, **POSTGRESQL_TYPES}
+# PostgreSQL only: identity options an integer column may draw.
+IDENTITIES = (sa.Identity, lambda: sa.Identity(always=True), lambda: sa.Identity(start=10, increment=5))
+_INTEGER_TYPES = ("integer", "bigint", "smallint")
+
 # Identifiers include reserved words and mixed case: quoting must hold everywhere.
 COLUMN_NAMES = ["amount", "label", "created", "flag", "order", "select", "Mixed", "note", "value_2", "kind", "user"]
 TABLE_NAMES = ["alpha", "beta", "Gamma", "group", "delta_items"]
@@ -43,6 +58,7 @@ class ColumnSpec:
     type: str
     nullable: bool
     default: Optional[int]  # index into the type's default factories
+    identity: Optional[int] = None  # index into IDENTITIES (PostgreSQL)
 
 
 @dataclass(frozen=True)
@@ -57,24 +73,30 @@ class TableSpec:
 
 
 @st.composite
-def column_specs(draw) -> tuple[ColumnSpec, ...]:
+def column_specs(draw, postgresql: bool = False) -> tuple[ColumnSpec, ...]:
+    """With `postgresql`, domains and identity columns too."""
     names = draw(st.lists(st.sampled_from(COLUMN_NAMES), min_size=1, max_size=6, unique_by=str.lower))
+    types = ALL_TYPES if postgresql else TYPES
     result = []
     for name in names:
-        type_name = draw(st.sampled_from(sorted(TYPES)))
-        defaults = TYPES[type_name][2]
+        type_name = draw(st.sampled_from(sorted(types)))
+        identity = None
+        if postgresql and type_name in _INTEGER_TYPES:
+            identity = draw(st.none() | st.integers(0, len(IDENTITIES) - 1))
+        defaults = types[type_name][2] if identity is None else ()  # an identity has no default
         default = draw(st.none() | st.integers(0, len(defaults) - 1)) if defaults else None
-        result.append(ColumnSpec(name, type_name, draw(st.booleans()), default))
+        nullable = draw(st.booleans()) and identity is None  # create_all refuses NULL beside identity
+        result.append(ColumnSpec(name, type_name, nullable, default, identity))
     return tuple(result)
 
 
 def _indexable(columns) -> list[str]:
-    return [c.name for c in columns if TYPES[c.type][1]]
+    return [c.name for c in columns if ALL_TYPES[c.type][1]]
 
 
 @st.composite
-def table_specs(draw, name: str, earlier: tuple[str, ...]) -> TableSpec:
-    columns = draw(column_specs())
+def table_specs(draw, name: str, earlier: tuple[str, ...], postgresql: bool = False) -> TableSpec:
+    columns = draw(column_specs(postgresql))
     indexable = _indexable(columns)
     keys = st.lists(st.sampled_from(indexable), min_size=1, max_size=3, unique=True).map(tuple) if indexable else st.nothing()
     indexes = draw(st.lists(st.tuples(keys, st.booleans()), max_size=2, unique_by=lambda i: i[0])) if indexable else []
@@ -88,11 +110,11 @@ def table_specs(draw, name: str, earlier: tuple[str, ...]) -> TableSpec:
 
 
 @st.composite
-def schema_specs(draw) -> tuple[TableSpec, ...]:
+def schema_specs(draw, postgresql: bool = False) -> tuple[TableSpec, ...]:
     names = draw(st.lists(st.sampled_from(TABLE_NAMES), min_size=1, max_size=3, unique=True))
     tables = []
     for i, name in enumerate(names):
-        tables.append(draw(table_specs(name, tuple(names[:i]))))
+        tables.append(draw(table_specs(name, tuple(names[:i]), postgresql)))
     return tuple(tables)
 
 
@@ -101,9 +123,10 @@ def build(spec: tuple[TableSpec, ...]) -> sa.MetaData:
     for table in spec:
         items: list = [sa.Column("id", sa.Integer, primary_key=True)]
         for c in table.columns:
-            factory, _, defaults = TYPES[c.type]
+            factory, _, defaults = ALL_TYPES[c.type]
             default = None if c.default is None else defaults[c.default]()
-            items.append(sa.Column(c.name, factory(), nullable=c.nullable, server_default=default))
+            identity = () if c.identity is None else (IDENTITIES[c.identity](),)
+            items.append(sa.Column(c.name, factory(), *identity, nullable=c.nullable, server_default=default))
         if table.parent:
             items.append(sa.Column("parent_id", sa.Integer, sa.ForeignKey(f"{table.parent}.id", ondelete=table.ondelete)))
         for n, (cols, unique) in enumerate(table.indexes):

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine.interfaces import Dialect as SADialect
 
-from ..snapshot import Enum, Expression, ForeignKey, Table
+from ..snapshot import Domain, Enum, Expression, ForeignKey, Table
 from .ddl import DDL
 
 def token_pattern(quoted: str) -> re.Pattern:
@@ -252,6 +252,14 @@ class Dialect:
         """Named enum types the models need as separate schema objects (PostgreSQL only)."""
         return []
 
+    def domains_from_tables(self, tables: Sequence[sa.Table]) -> list[Domain]:
+        """Domains the models' column types name (PostgreSQL only)."""
+        return []
+
+    def canonical_domain(self, domain: Domain) -> Domain:
+        """Applied to model and reflected domains alike."""
+        return domain
+
     def column_autoincrement(self, col: sa.Column) -> bool:
         """Whether create_all() makes `col` generate its own values (SERIAL, AUTO_INCREMENT)."""
         return col is col.table.autoincrement_column
@@ -278,6 +286,11 @@ class Dialect:
     # -- reflection --------------------------------------------------------------------
     def default_schema(self, conn: Connection) -> Optional[str]:
         return self.sa_dialect.default_schema_name
+
+    def reflect_domains(self, conn: Connection, schemas: Sequence[Optional[str]]) -> list[Domain]:
+        """The domains of `schemas` (PostgreSQL only). Read before the tables, whose column
+        types name them."""
+        return []
 
     def reflect(
         self, conn: Connection, schemas: Sequence[Optional[str]]

@@ -130,6 +130,30 @@ JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
 WHERE t.typtype = 'e'
 """
 
+# Every domain of the database, as with enums: a column may use one from outside the scope.
+# Extensions' domains are theirs to manage.
+DOMAINS_SQL = """
+SELECT n.nspname, t.typname, pg_catalog.pg_type_is_visible(t.oid) AS visible,
+    pg_catalog.format_type(t.typbasetype, t.typtypmod) AS base_type,
+    t.typnotnull, t.typdefault,
+    ARRAY(
+        SELECT c.conname FROM pg_catalog.pg_constraint c
+        WHERE c.contypid = t.oid AND c.contype = 'c' ORDER BY c.conname
+    ) AS check_names,
+    ARRAY(
+        SELECT pg_catalog.pg_get_expr(c.conbin, 0, true) FROM pg_catalog.pg_constraint c
+        WHERE c.contypid = t.oid AND c.contype = 'c' ORDER BY c.conname
+    ) AS check_exprs
+FROM pg_catalog.pg_type t
+JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+WHERE t.typtype = 'd' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+    AND NOT EXISTS (
+        SELECT 1 FROM pg_catalog.pg_depend dep
+        WHERE dep.classid = 'pg_catalog.pg_type'::regclass AND dep.objid = t.oid
+            AND dep.deptype = 'e'
+    )
+"""
+
 _REFERENTIAL_ACTIONS = {
     "a": None,  # NO ACTION, the default
     "r": "RESTRICT",
@@ -203,6 +227,8 @@ class PostgresqlDDL(DDL):
             statements.append(alter + "DROP DEFAULT")
         if "type" in op.changes:
             statements.append(alter + self._type_change(old, new))
+            if old.autoincrement and new.autoincrement and new.type in _SEQUENCE_TYPES:
+                statements.append(self._retype_sequence(op))
         if "nullable" in op.changes:
             statements.append(alter + ("DROP NOT NULL" if new.nullable else "SET NOT NULL"))
         if new.default is not None and (reset_default or "default" in op.changes):
@@ -240,6 +266,25 @@ class PostgresqlDDL(DDL):
             f"ALTER TABLE {table} ALTER COLUMN {column} SET DEFAULT nextval({regclass})",
             self._continue_after_rows(op, regclass, start=1, increment=1),
         ]
+
+    def _retype_sequence(self, op: o.AlterColumn) -> str:
+        """SERIAL's sequence takes the column's new integer type: an INTEGER sequence behind a
+        BIGINT column still stops at 2^31 - 1. The sequence is the one the default draws from,
+        which need not be owned by the column."""
+        table = quote_literal(self.table_name(op.table_name, op.schema))
+        column = self.literal(op.new.name)
+        sequence = (
+            "SELECT dep.refobjid::regclass::text FROM pg_catalog.pg_attrdef ad "
+            "JOIN pg_catalog.pg_attribute a ON a.attrelid = ad.adrelid AND a.attnum = ad.adnum "
+            "JOIN pg_catalog.pg_depend dep ON dep.classid = 'pg_catalog.pg_attrdef'::regclass "
+            "AND dep.objid = ad.oid AND dep.refclassid = 'pg_catalog.pg_class'::regclass "
+            "JOIN pg_catalog.pg_class seq ON seq.oid = dep.refobjid AND seq.relkind = 'S' "
+            f"WHERE ad.adrelid = {table}::regclass AND a.attname = {column}"
+        )
+        return (
+            f"DO $$ DECLARE seq text := ({sequence}); "
+            f"BEGIN EXECUTE 'ALTER SEQUENCE ' || seq || ' AS {op.new.type}'; END $$"
+        )
 
     def _drop_owned_sequence(self, op: o.AlterColumn) -> str:
         """SERIAL's sequence goes with it. It is found by its column: renaming the table or the
@@ -318,22 +363,42 @@ class PostgresqlDDL(DDL):
     def _replace_enum(self, op: o.AlterEnum, before: s.Snapshot) -> list:
         """Values removed or reordered: a new type takes the old one's place in every column.
 
-        Rows holding a removed value make the conversion fail, and the revision with it. A
-        check or index that compares with the type's values keeps the old type and stops the
-        final DROP TYPE: those need dropping around this op by hand.
+        Rows holding a removed value make the conversion fail, and the revision with it. Checks
+        and expression or partial indexes that use such a column compare it with values of the
+        old type, which PostgreSQL cannot carry over: they are dropped first and made again from
+        their SQL once the column has the new type (and fail then if they name a removed value).
         """
         old = dataclasses.replace(op.existing, name=f"{op.existing.name}_old")
         type_name = self.preparer.format_type(_sa_enum(op.existing))
+        columns = self._columns_of_type(before, self.dialect.type_string(_sa_enum(op.existing)))
+        drops, creates = self._around_retype(before, columns)
         statements = [
+            *drops,
             f"ALTER TYPE {type_name} RENAME TO {self.preparer.quote(old.name)}",
             pg.CreateEnumType(_sa_enum(op.new)),
         ]
-        for table, column in self._columns_of_type(before, op.existing):
+        for table, column in columns:
             statements += self._convert_column(table, column)
-        return statements + [pg.DropEnumType(_sa_enum(old))]
+        return statements + [pg.DropEnumType(_sa_enum(old)), *creates]
 
-    def _columns_of_type(self, snap: s.Snapshot, enum: s.Enum) -> list:
-        name = self.dialect.type_string(_sa_enum(enum))
+    def _around_retype(self, snap: s.Snapshot, columns: list) -> tuple[list, list]:
+        """(drops, creates) of the checks and expression or partial indexes that use `columns`."""
+        drops, creates = [], []
+        for table, column in columns:
+            name = column.name.lower()
+            for check in table.checks:
+                if name in check.sqltext.split():
+                    constraint = self.droppable(snap, table.name, table.schema, check)
+                    drops.append(ddl.DropConstraint(constraint))
+                    creates.append(ddl.AddConstraint(constraint))
+            for index in table.indexes:
+                if name in _index_words(index):
+                    sa_index = self.index(snap, table.name, table.schema, index)
+                    drops.append(ddl.DropIndex(sa_index))
+                    creates.append(ddl.CreateIndex(sa_index))
+        return drops, creates
+
+    def _columns_of_type(self, snap: s.Snapshot, name: str) -> list:
         return [(t, c) for t in snap.tables for c in t.columns if c.type in (name, name + "[]")]
 
     def _convert_column(self, table: s.Table, column: s.Column) -> list:
@@ -351,6 +416,60 @@ class PostgresqlDDL(DDL):
             convert,
             alter + "SET DEFAULT " + self.escaped(column.default.sql),
         ]
+
+    # -- domains ----------------------------------------------------------------------------------
+    def domain_name(self, domain: s.Domain) -> str:
+        return self.preparer.format_type(pg.DOMAIN(domain.name, sa.Integer, schema=domain.schema))
+
+    def _CreateDomain(self, op: o.CreateDomain, before, after) -> list:
+        d = op.domain
+        base = self.sa_dialect.type_compiler_instance.process(self.dialect.parse_type(d.type))
+        parts = [f"CREATE DOMAIN {self.domain_name(d)} AS {base}"]
+        if d.default is not None:
+            parts.append("DEFAULT " + self.escaped(d.default.sql))
+        if not d.nullable:
+            parts.append("NOT NULL")
+        parts += [self._domain_check(c) for c in d.checks]
+        return [" ".join(parts)]
+
+    def _domain_check(self, check: s.CheckConstraint) -> str:
+        return f"CONSTRAINT {self.preparer.quote(check.name)} CHECK ({self.escaped(check.sqltext.sql)})"
+
+    def _DropDomain(self, op: o.DropDomain, before, after) -> list:
+        return [f"DROP DOMAIN {self.domain_name(op.domain)}"]
+
+    def _AlterDomain(self, op: o.AlterDomain, before, after) -> list:
+        """Checks are dropped first and added last, so that no rule of both versions holds at once.
+        A new base type needs a new domain, which takes the old one's place in every column."""
+        old, new = op.existing, op.new
+        if old.type != new.type:
+            return self._replace_domain(op, before)
+        alter = f"ALTER DOMAIN {self.domain_name(new)} "
+        gone, added = _check_changes(old.checks, new.checks)
+        statements = [alter + f"DROP CONSTRAINT {self.preparer.quote(c.name)}" for c in gone]
+        if old.default != new.default:
+            default = "DROP DEFAULT" if new.default is None else "SET DEFAULT " + self.escaped(new.default.sql)
+            statements.append(alter + default)
+        if old.nullable != new.nullable:
+            statements.append(alter + ("DROP NOT NULL" if new.nullable else "SET NOT NULL"))
+        return statements + [alter + "ADD " + self._domain_check(c) for c in added]
+
+    def _replace_domain(self, op: o.AlterDomain, before: s.Snapshot) -> list:
+        """As an enum's rebuild: the old domain steps aside under another name, the new one is
+        made, each column converts through text, and the old one goes."""
+        old = dataclasses.replace(op.existing, name=f"{op.existing.name}_old")
+        columns = self._columns_of_type(before, self.dialect.type_string(_sa_domain(op.existing)))
+        drops, creates = self._around_retype(before, columns)
+        statements = [
+            *drops,
+            f"ALTER DOMAIN {self.domain_name(op.existing)} RENAME TO {self.preparer.quote(old.name)}",
+            # The checks keep their names on the renamed domain; the new one takes them over.
+            *[f"ALTER DOMAIN {self.domain_name(old)} DROP CONSTRAINT {self.preparer.quote(c.name)}" for c in old.checks],
+            *self._CreateDomain(o.CreateDomain(op.new), before, before),
+        ]
+        for table, column in columns:
+            statements += self._convert_column(table, column)
+        return statements + [f"DROP DOMAIN {self.domain_name(old)}", *creates]
 
     # -- constraints ------------------------------------------------------------------------------
     def constraint(
@@ -381,6 +500,38 @@ class PostgresqlDDL(DDL):
 
 _SEQUENCE_TYPES = frozenset({"SMALLINT", "INTEGER", "BIGINT"})
 _MAX_NAME_BYTES = 63  # NAMEDATALEN - 1
+
+
+def _sa_domain(domain: s.Domain) -> pg.DOMAIN:
+    """The domain as a column type: all a column needs is its name."""
+    return pg.DOMAIN(domain.name, sa.Integer, schema=domain.schema, create_type=False)
+
+
+def _check_changes(old: Sequence[s.CheckConstraint], new: Sequence[s.CheckConstraint]) -> tuple:
+    """(checks gone, checks added): a check whose text changed is both."""
+    return [c for c in old if c not in new], [c for c in new if c not in old]
+
+
+def _index_words(index: s.Index) -> set[str]:
+    """The words of an index's expressions and WHERE clause (plain column keys left out: a type
+    change rebuilds those by itself)."""
+    texts = [e.text for e in index.elements if e.expression] + [index.where or ""]
+    return {word for text in texts for word in text.split()}
+
+
+def _named(type_: sa.types.TypeEngine, sa_dialect, kind: type):
+    """The `kind` type (ENUM, DOMAIN) a column type is or holds, if any."""
+    if isinstance(type_, sa.types.TypeDecorator):
+        type_ = type_.load_dialect_impl(sa_dialect)
+    if isinstance(type_, sa.ARRAY):
+        return _named(type_.item_type, sa_dialect, kind)
+    return type_ if isinstance(type_, kind) else None
+
+
+def _sql_text(clause, sa_dialect) -> str:
+    if isinstance(clause, sa.sql.elements.TextClause):
+        return clause.text
+    return str(clause.compile(dialect=sa_dialect, compile_kwargs={"literal_binds": True}))
 
 
 def _sa_enum(enum: s.Enum) -> pg.ENUM:
@@ -542,7 +693,11 @@ class PostgresqlDialect(Dialect):
         super().__init__(sa_dialect)
         # Enums seen by the last reflection: SQLAlchemy's type parser needs them to tell an enum
         # name from an unknown type.
-        self._named_types = _NamedTypes([])
+        # Domains by the name a column type gives them, as SQLAlchemy's type parser wants them:
+        # those reflected last and those the models declare, so that scripts name a domain's
+        # columns as postgresql.DOMAIN.
+        self._domain_types: dict[tuple, dict] = {}
+        self._named_types = _NamedTypes([], self._domain_types)
 
     # -- types ---------------------------------------------------------------------------
     def parse_type(self, text: str) -> sa.types.TypeEngine:
@@ -596,6 +751,8 @@ class PostgresqlDialect(Dialect):
         return super().canonical_table(replace_changed(table, folded))
 
     def _canonical_column(self, col: s.Column) -> s.Column:
+        if col.default is not None:
+            col = replace_changed(col, {"default": _typed_default(col.type, col.default)})
         if col.identity is None and col.computed is None and not col.autoincrement:
             return col  # the common case, and there are thousands of columns
         changes: dict = {}
@@ -620,6 +777,59 @@ class PostgresqlDialect(Dialect):
                     key = (enum.schema, enum.name)
                     found.setdefault(key, s.Enum(enum.name, tuple(enum.enums), enum.schema))
         return list(found.values())
+
+    def domains_from_tables(self, tables: Sequence[sa.Table]) -> list[s.Domain]:
+        found: dict[tuple, s.Domain] = {}
+        for table in tables:
+            for column in table.columns:
+                domain = _named(column.type, self.sa_dialect, pg.DOMAIN)
+                if domain is not None and (domain.schema, domain.name) not in found:
+                    found[(domain.schema, domain.name)] = self._model_domain(domain)
+        for domain in found.values():
+            self._know_domain(domain, domain.schema, visible=domain.schema is None)
+        return list(found.values())
+
+    def _model_domain(self, domain: pg.DOMAIN) -> s.Domain:
+        """What create_all makes of a DOMAIN. SQLAlchemy writes `CONSTRAINT name` before NOT
+        NULL, where it names the NOT NULL: the check then has PostgreSQL's own name."""
+        checks = ()
+        if domain.check is not None:
+            named = domain.constraint_name is not None and not domain.not_null
+            name = domain.constraint_name if named else _object_name(domain.name, None, "check")
+            sql = _sql_text(domain.check, self.sa_dialect)
+            checks = (s.CheckConstraint(name, self.normalize_expression(sql)),)
+        default = domain.default
+        if default is not None:
+            default = quote_literal(default) if isinstance(default, str) else _sql_text(default, self.sa_dialect)
+        return self.canonical_domain(
+            s.Domain(
+                name=domain.name,
+                type=self.type_string(domain.data_type),
+                nullable=not domain.not_null,
+                default=self.normalize_default(default),
+                checks=checks,
+                schema=domain.schema,
+            )
+        )
+
+    def canonical_domain(self, domain: s.Domain) -> s.Domain:
+        if domain.default is None:
+            return domain
+        return replace_changed(domain, {"default": _typed_default(domain.type, domain.default)})
+
+    def _know_domain(self, d: s.Domain, schema: Optional[str], visible: bool) -> None:
+        """Lets the type parser tell this domain's name from an unknown type."""
+        self._domain_types[(d.name,) if visible else (schema, d.name)] = {
+            "name": d.name,
+            "schema": schema,
+            "visible": visible,
+            "type": _pg_spelling(d.type),
+            "nullable": d.nullable,
+            "default": None if d.default is None else d.default.sql,
+            "constraints": [{"name": c.name, "check": c.sqltext.sql} for c in d.checks],
+            "collation": None,
+            "collation_schema": None,
+        }
 
     def _native_enum(self, type_: sa.types.TypeEngine) -> Optional[sa.Enum]:
         if isinstance(type_, sa.types.TypeDecorator):
@@ -664,6 +874,32 @@ class PostgresqlDialect(Dialect):
         _scalar(conn, _UNLOCK, key=key)
 
     # -- reflection --------------------------------------------------------------------
+    def reflect_domains(self, conn: Connection, schemas: Sequence[Optional[str]]) -> list[s.Domain]:
+        default = self.default_schema(conn)
+        names = [name or default for name in schemas]
+        rows = _fetch(conn, DOMAINS_SQL)
+        domains = [self._reflected_domain(r, default) for r in rows]
+        self._domain_types.clear()
+        for domain, row in zip(domains, rows):
+            self._know_domain(domain, row.nspname, row.visible)
+        return [d for d, r in zip(domains, rows) if r.nspname in names]
+
+    def _reflected_domain(self, row, default_schema: str) -> s.Domain:
+        checks = tuple(
+            s.CheckConstraint(name, self.normalize_expression(expr))
+            for name, expr in zip(row.check_names, row.check_exprs)
+        )
+        return self.canonical_domain(
+            s.Domain(
+                name=row.typname,
+                type=self.canonical_type(row.base_type),
+                nullable=not row.typnotnull,
+                default=self.normalize_default(row.typdefault),
+                checks=checks,
+                schema=None if row.nspname == default_schema else row.nspname,
+            )
+        )
+
     def reflect(
         self, conn: Connection, schemas: Sequence[Optional[str]]
     ) -> tuple[list[s.Table], list[s.Enum]]:
@@ -676,7 +912,7 @@ class PostgresqlDialect(Dialect):
         default = self.default_schema(conn)
         names = [name or default for name in schemas]
         enum_rows = _fetch(conn, ENUMS_SQL)
-        self._named_types = _NamedTypes(enum_rows)
+        self._named_types = _NamedTypes(enum_rows, self._domain_types)
         enums = [
             s.Enum(r.typname, tuple(r.labels), None if r.nspname == default else r.nspname)
             for r in enum_rows
@@ -751,7 +987,7 @@ class _CatalogReader:
         return s.Table(
             name=row.relname,
             schema=self.schema(row.nspname),
-            columns=tuple(self.column(c) for c in column_rows),
+            columns=tuple(self.column(c, row.relname) for c in column_rows),
             primary_key=(
                 s.PrimaryKey(pk.conname, self.names(pk.conrelid, pk.conkey)) if pk else None
             ),
@@ -767,7 +1003,7 @@ class _CatalogReader:
             comment=row.description,
         )
 
-    def column(self, row) -> s.Column:
+    def column(self, row, table_name: str) -> s.Column:
         default, computed, identity, autoincrement = row.default, None, None, False
         if row.attgenerated:
             computed = s.Computed(
@@ -778,15 +1014,15 @@ class _CatalogReader:
             identity = s.Identity(
                 always=row.attidentity == "a", start=row.seqstart, increment=row.seqincrement
             )
-        elif row.seqname and default == f"nextval({quote_literal(row.seqname)}::regclass)":
-            # SERIAL: the default draws from a sequence that the column itself owns.
-            autoincrement, default = True, None
         type_text = row.type
         if row.collation is not None:
             type_text += f" COLLATE {self.dialect.preparer.quote_identifier(row.collation)}"
+        type_ = self.dialect.canonical_type(type_text)
+        if identity is None and _is_serial(row, table_name, type_):
+            autoincrement, default = True, None
         return s.Column(
             name=row.attname,
-            type=self.dialect.canonical_type(type_text),
+            type=type_,
             nullable=not row.attnotnull,
             default=self.dialect.normalize_default(default),
             autoincrement=autoincrement,
@@ -842,14 +1078,33 @@ class _CatalogReader:
         return s.IndexElement(text, expression=True, descending=descending, nulls=nulls)
 
 
+def _is_serial(row, table_name: str, type_: str) -> bool:
+    """Whether the column is what SERIAL makes: its default draws from the sequence it owns.
+
+    Scripts that create the sequence apart and never say OWNED BY (hand-edited pg_dump output,
+    sample databases) count too when the sequence has the name SERIAL would have given it, as
+    SQLAlchemy's Inspector and sqlacodegen have it. Any other sequence stays a default as
+    written, so that a model sharing one sequence between tables keeps its name.
+    """
+    if row.default is None or type_ not in _SEQUENCE_TYPES:
+        return False
+    if row.seqname and row.default == f"nextval({quote_literal(row.seqname)}::regclass)":
+        return True
+    match = _NEXTVAL.fullmatch(row.default)
+    return match is not None and _unquote_identifier(match["name"]) == _object_name(
+        table_name, row.attname, "seq"
+    )
+
+
 # -- types -------------------------------------------------------------------------------------
 
 
 class _NamedTypes:
-    """What SQLAlchemy's PG `_reflect_type` asks about user-defined types, from our enum rows."""
+    """What SQLAlchemy's PG `_reflect_type` asks about user-defined types, from our enum rows
+    and the domains the dialect knows."""
 
-    def __init__(self, enum_rows):
-        self.domains: dict = {}
+    def __init__(self, enum_rows, domains: Optional[dict] = None):
+        self.domains = {} if domains is None else domains
         self.enums = {
             (r.typname,) if r.visible else (r.nspname, r.typname): {
                 "name": r.typname,
@@ -896,6 +1151,7 @@ _STANDARD_SPELLINGS = [
     (re.compile(r"^char\b"), "character"),
 ]
 _IDENTIFIER = r'(?:[a-z_][\w$]*|"(?:[^"]|"")+")'
+_NEXTVAL = re.compile(rf"nextval\('(?:{_IDENTIFIER}\.)?(?P<name>{_IDENTIFIER})'::regclass\)")
 _USER_TYPE = re.compile(
     rf"(?:(?P<schema>{_IDENTIFIER})\.)?(?P<name>{_IDENTIFIER})(?P<array>(?:\[\])+)?"
 )
@@ -1092,6 +1348,78 @@ def _rewrite_in(tokens: list[str]) -> list[str]:
             out += [op, "(", *items, ")"]
         i = close + 1
     return out
+
+
+# -- defaults whose meaning depends on the column's type ----------------------------------------
+
+
+def _typed_default(type_: str, default: s.Expression) -> s.Expression:
+    """A literal default as PostgreSQL stores it for the column's type: a model's '0' on a
+    BOOLEAN is stored as false, and '0' or '1 hour' on an INTERVAL as '00:00:00' / '01:00:00'."""
+    if type_ == "BOOLEAN":
+        key = _BOOLEAN_LITERALS.get(default.strip("'").lower())
+    elif type_.startswith("INTERVAL"):
+        key = _interval_key(default.strip("'"))
+    else:
+        return default
+    return default if key is None else default.rekey(key)
+
+
+_BOOLEAN_LITERALS = {
+    **dict.fromkeys(["0", "f", "false", "n", "no", "off"], "false"),
+    **dict.fromkeys(["1", "t", "true", "y", "yes", "on"], "true"),
+}
+_INTERVAL_PART = re.compile(
+    r"\s*(?:(?P<clock>(?P<h>\d+):(?P<m>\d\d)(?::(?P<s>\d\d(?:\.\d+)?))?)"
+    r"|(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>[a-z]*))"
+)
+_MICROSECONDS = {
+    "microsecond": 1, "us": 1, "millisecond": 1000, "ms": 1000,
+    "second": 10**6, "sec": 10**6, "s": 10**6, "": 10**6,
+    "minute": 60 * 10**6, "min": 60 * 10**6, "m": 60 * 10**6,
+    "hour": 3600 * 10**6, "hr": 3600 * 10**6, "h": 3600 * 10**6,
+}  # fmt: skip
+_DAYS = {"day": 1, "d": 1, "week": 7, "w": 7}
+_MONTHS = {"month": 1, "mon": 1, "year": 12, "yr": 12, "y": 12}
+
+
+def _interval_key(text: str) -> Optional[str]:
+    """'2 weeks 90 minutes' -> "'14 days 01:30:00'": PostgreSQL's own output of a non-negative
+    interval literal, or None when the literal is beyond this small parser (it stays as is)."""
+    months = days = micros = 0
+    pos, text = 0, text.lower().strip()
+    while pos < len(text):
+        part = _INTERVAL_PART.match(text, pos)
+        if part is None or part.end() == pos:
+            return None
+        pos = part.end()
+        if part["clock"]:
+            seconds = float(part["s"] or 0)
+            micros += (int(part["h"]) * 3600 + int(part["m"]) * 60) * 10**6 + round(seconds * 10**6)
+            continue
+        unit = part["unit"].rstrip("s") if part["unit"] not in ("s", "ms", "us") else part["unit"]
+        number = float(part["number"])
+        if unit in _MICROSECONDS:
+            micros += round(number * _MICROSECONDS[unit])
+        elif number.is_integer() and unit in _DAYS:
+            days += int(number) * _DAYS[unit]
+        elif number.is_integer() and unit in _MONTHS:
+            months += int(number) * _MONTHS[unit]
+        else:
+            return None
+    return "'" + _interval_text(months, days, micros) + "'"
+
+
+def _interval_text(months: int, days: int, micros: int) -> str:
+    def count(n: int, word: str) -> list[str]:
+        return [f"{n} {word}{'s' if n != 1 else ''}"] if n else []
+
+    parts = count(months // 12, "year") + count(months % 12, "mon") + count(days, "day")
+    if micros or not parts:
+        seconds, fraction = divmod(micros, 10**6)
+        clock = f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+        parts.append(clock + (f".{fraction:06d}".rstrip("0") if fraction else ""))
+    return " ".join(parts)
 
 
 # -- token helpers -----------------------------------------------------------------------------
