@@ -22,7 +22,7 @@ from .api import connect
 from .config import Config
 from .dialects import Dialect, for_sa_dialect
 from .errors import SchemadiffError
-from .execute import run_op, sql_text, statements
+from .execute import Batcher, sql_text
 from .operations import Operations, using
 from .reflect import reflect
 from .report import describe
@@ -61,7 +61,7 @@ class _Progress:
     """Where a revision got to, for the message when it fails."""
 
     done: list = field(default_factory=list)
-    current: Optional[o.Op] = None
+    current: tuple = ()  # the ops whose statements run now (several: one table rebuild)
 
 
 class Runner:
@@ -140,24 +140,34 @@ class Runner:
         module = load_module(revision)
         progress = _Progress()
         state = reflect(self.conn, self.config.schemas, self.dialect)
+        own = _OwnStatements()
 
-        def execute(op: o.Op) -> None:
-            progress.current = op
-            run_op(self.conn, op, operations.state, self.dialect)
-            progress.done.append(op)
-            progress.current = None
+        def execute(ops: tuple, sql: list) -> None:
+            progress.current = ops
+            with own:
+                for statement in sql:
+                    if isinstance(statement, str):
+                        self.conn.exec_driver_sql(statement)
+                    else:
+                        self.conn.execute(statement)
+            progress.done += ops
+            progress.current = ()
 
-        operations = Operations(self.dialect, state, execute, bind=self.conn)
+        batcher = Batcher(self.dialect, state, execute)
+        operations = Operations(self.dialect, state, batcher.add, bind=self.conn, flush=_flusher(batcher))
         try:
-            with using(operations):
+            with using(operations), _flushed_before_use(self.conn, batcher, own):
                 getattr(module, direction)()
+                batcher.flush()
             self.dialect.check_integrity(self.conn)
         except Exception as e:
             raise SchemadiffError(self._failure(revision, direction, progress, e)) from e
 
     def _failure(self, revision: Revision, direction: str, progress: _Progress, error: Exception) -> str:
-        if progress.current is not None:
-            where = f" at `{describe(progress.current)}`"
+        if progress.current:
+            first, *others = progress.current
+            where = f" at `{describe(first)}`"
+            where += f" (one rebuild of {first.target} with {len(others)} more op(s))" if others else ""
         else:  # the script failed between ops, e.g. while building the next one
             line = _script_line(error, revision)
             where = f" at `{line}`" if line else ""
@@ -171,6 +181,38 @@ class Runner:
         )
         before = f"; applied before it: {', '.join(self.applied)}" if self.applied else ""
         return f"{direction} {revision.id} ({revision.message}) failed{where}: {reason}; {undone}{before}"
+
+
+class _OwnStatements:
+    """Set while the runtime itself runs statements, as opposed to the script through its bind."""
+
+    def __init__(self):
+        self.running = False
+
+    def __enter__(self):
+        self.running = True
+
+    def __exit__(self, *exc):
+        self.running = False
+
+
+def _flusher(batcher: Batcher) -> Callable[[Optional[tuple[str, str]]], None]:
+    return lambda table_key: batcher.flush(None if table_key is None else [table_key])
+
+
+@contextmanager
+def _flushed_before_use(conn: Connection, batcher: Batcher, own: _OwnStatements) -> Iterator[None]:
+    """A script's own SQL on the connection (op.get_bind()) sees every table in its final shape."""
+
+    def flush(*_args) -> None:
+        if not own.running:
+            batcher.flush()
+
+    sa.event.listen(conn, "before_execute", flush)
+    try:
+        yield
+    finally:
+        sa.event.remove(conn, "before_execute", flush)
 
 
 def _script_line(error: Exception, revision: Revision) -> Optional[str]:
@@ -280,14 +322,12 @@ def _replay(revisions: RevisionMap, upto: tuple[str, ...], dialect: Dialect) -> 
 
 def _revision_sql(revision: Revision, direction: str, state: Snapshot, dialect: Dialect):
     sql: list = []
-
-    def collect(op: o.Op) -> None:
-        sql.extend(statements(op, operations.state, dialect))
-
-    operations = Operations(dialect, state, collect)
+    batcher = Batcher(dialect, state, lambda _, statements: sql.extend(statements))
+    operations = Operations(dialect, state, batcher.add, flush=_flusher(batcher))
     try:
         with using(operations):
             getattr(load_module(revision), direction)()
+            batcher.flush()
     except SchemadiffError as e:
         raise SchemadiffError(f"{revision.path}: {e}") from None
     return operations.state, sql

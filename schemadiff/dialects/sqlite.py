@@ -68,43 +68,40 @@ class SqliteDDL(DDL):
     keys off meanwhile and runs `PRAGMA foreign_key_check` afterwards.
     """
 
+    def statements(self, op: o.Op, before, after) -> list:
+        if self.rebuilds(op, before, after):
+            return self.rebuild([op], before, after)
+        return super().statements(op, before, after)
+
+    def rebuilds(self, op: o.Op, before, after) -> bool:
+        if isinstance(op, o.AlterColumn):
+            return op.changes != ("name",)
+        if isinstance(op, o.AddColumn):
+            c = op.column
+            default_ok = c.default is None or _CONSTANT.fullmatch(c.default.sql.strip())
+            return not ((c.nullable or c.default is not None) and default_ok and not (c.computed and c.computed.persisted))
+        if isinstance(op, o.DropColumn):
+            return _mentioned(find_table(before, op.table_name, op.schema), op.column.name)
+        return isinstance(op, (o.AddConstraint, o.DropConstraint))
+
     def _AlterColumn(self, op: o.AlterColumn, before, after) -> list:
-        if op.changes == ("name",):
-            old, new = (self.preparer.quote(n) for n in (op.existing.name, op.new.name))
-            return [f"ALTER TABLE {self.table_name(op.table_name, op.schema)} RENAME COLUMN {old} TO {new}"]
-        return self.rebuild(before, after, op.table_name, op.schema, {op.new.name: op.existing.name})
-
-    def _AddColumn(self, op: o.AddColumn, before, after) -> list:
-        c = op.column
-        default_ok = c.default is None or _CONSTANT.fullmatch(c.default.sql.strip())
-        if (c.nullable or c.default is not None) and default_ok and not (c.computed and c.computed.persisted):
-            return super()._AddColumn(op, before, after)
-        return self.rebuild(before, after, op.table_name, op.schema)
-
-    def _DropColumn(self, op: o.DropColumn, before, after) -> list:
-        table = find_table(before, op.table_name, op.schema)
-        if _mentioned(table, op.column.name):
-            return self.rebuild(before, after, op.table_name, op.schema)
-        return super()._DropColumn(op, before, after)
-
-    def _AddConstraint(self, op, before, after) -> list:
-        return self.rebuild(before, after, op.table_name, op.schema)
-
-    _DropConstraint = _AddConstraint
+        old, new = (self.preparer.quote(n) for n in (op.existing.name, op.new.name))
+        return [f"ALTER TABLE {self.table_name(op.table_name, op.schema)} RENAME COLUMN {old} TO {new}"]
 
     def _SetTableComment(self, op, before, after) -> list:
         return []  # SQLite keeps no comments
 
-    def rebuild(self, before, after, table_name: str, schema: Optional[str], renamed: Optional[dict] = None) -> list:
-        """Statements that rebuild `table_name` from its `before` shape into its `after` shape."""
+    def rebuild(self, ops: list, before, after) -> list:
+        """Statements that rebuild the table of `ops` from its `before` shape into its `after` shape."""
+        table_name, schema = ops[0].table_name, ops[0].schema
         old, new = find_table(before, table_name, schema), find_table(after, table_name, schema)
         temporary = f"_schemadiff_tmp_{table_name}"
         staged = dataclasses.replace(new, name=temporary, indexes=())
         staged_sa = self.sa_table(_with(after, staged), temporary, schema)
-        renamed = renamed or {}
-        copied = [c for c in new.columns if not c.computed and old.column(renamed.get(c.name, c.name))]
+        sources = _sources(ops, old)
+        copied = [c for c in new.columns if not c.computed and c.name in sources]
         target_columns = ", ".join(self.preparer.quote(c.name) for c in copied)
-        source_columns = ", ".join(self.preparer.quote(renamed.get(c.name, c.name)) for c in copied)
+        source_columns = ", ".join(self.preparer.quote(sources[c.name]) for c in copied)
         final = self.sa_table(after, table_name, schema)
         return [
             ddl.CreateTable(staged_sa),
@@ -118,6 +115,23 @@ class SqliteDDL(DDL):
             *[ddl.CreateIndex(i) for i in sorted(final.indexes, key=lambda i: i.name or "")],
             *new.triggers,  # dropped with the old table
         ]
+
+
+def _sources(ops: list, old: s.Table) -> dict[str, str]:
+    """The old column whose rows each column of the rebuilt table takes, followed through `ops`.
+
+    A column dropped and added again within the same rebuild starts empty, as it would have
+    with one rebuild per op.
+    """
+    sources: dict = {c.name: c.name for c in old.columns if not c.computed}
+    for op in ops:
+        if isinstance(op, (o.AddColumn, o.DropColumn)):
+            sources.pop(op.column.name, None)
+        elif isinstance(op, o.AlterColumn) and op.new.name != op.existing.name:
+            origin = sources.pop(op.existing.name, None)
+            if origin is not None:
+                sources[op.new.name] = origin
+    return sources
 
 
 def _with(snap: s.Snapshot, table: s.Table) -> s.Snapshot:
