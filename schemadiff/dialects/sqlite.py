@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections import defaultdict
+from decimal import Decimal
 from typing import Optional
 
 import sqlalchemy as sa
@@ -16,6 +17,7 @@ from sqlalchemy import schema as ddl
 from sqlalchemy.engine import Connection
 
 from .. import snapshot as s
+from ..snapshot import Expression
 from .. import ops as o
 from ..errors import SchemadiffError
 from ..state import find_table
@@ -151,11 +153,20 @@ class SqliteDialect(Dialect):
     ddl_class = SqliteDDL
 
     def clean_type(self, compiled: str) -> str:
-        # Both spellings name the same SQLAlchemy type and the same NUMERIC affinity.
-        return re.sub(r"^DECIMAL\b", "NUMERIC", compiled)
+        # Both spellings have the same NUMERIC affinity: they compare equal, and the spelling
+        # stays for DDL and scripts (an Expression compares by its key, keeps the text as .sql).
+        folded = re.sub(r"^DECIMAL\b", "NUMERIC", compiled)
+        return Expression(folded, compiled) if folded != compiled else compiled
 
     def parse_type(self, text: str) -> sa.types.TypeEngine:
-        return self.sa_dialect._resolve_type_affinity(text)
+        return self.sa_dialect._resolve_type_affinity(getattr(text, "sql", text))
+
+    def default_key(self, sql: str) -> Optional[str]:
+        # SQLite keeps `DEFAULT NULL` as written and reports it, as SQLAlchemy's Inspector does:
+        # here it is a default like any other, so that the database gets what the model says.
+        if strip_outer_parens(sql).upper() == "NULL":
+            return "null"
+        return super().default_key(sql)
 
     def canonical_table(self, table: s.Table) -> s.Table:
         table = super().canonical_table(table)
@@ -172,8 +183,11 @@ class SqliteDialect(Dialect):
             )
             for c in table.columns
         )
+        columns = tuple(replace_changed(c, {"default": _affinity_default(c)}) for c in columns)
         fks = tuple(replace_changed(fk, {"deferrable": None, "initially": None}) for fk in table.foreign_keys)
-        return replace_changed(table, {"columns": columns, "foreign_keys": fks})
+        return replace_changed(
+            table, {"columns": columns, "foreign_keys": fks, "uniques": _without_primary_key(table)}
+        )
 
     def prepare_migration_engine(self, engine: sa.Engine, lock_timeout: float) -> None:
         # pysqlite opens transactions lazily and never before DDL; take control of BEGIN, and
@@ -208,6 +222,49 @@ class SqliteDialect(Dialect):
         for schema in schemas:
             tables += _SchemaReader(self, conn, schema).tables()
         return tables, []
+
+
+def _affinity(type_: str) -> str:
+    """A column's type affinity, by SQLite's rules for its declared type (datatype3.html, 3.1)."""
+    declared = type_.upper()
+    if "INT" in declared:
+        return "INTEGER"
+    if any(word in declared for word in ("CHAR", "CLOB", "TEXT")):
+        return "TEXT"
+    if "BLOB" in declared or not declared:
+        return "BLOB"
+    if any(word in declared for word in ("REAL", "FLOA", "DOUB")):
+        return "REAL"
+    return "NUMERIC"
+
+
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_BOOLEAN_KEYWORDS = {"TRUE": "1", "FALSE": "0"}
+
+
+def _affinity_default(c: s.Column) -> Optional[Expression]:
+    """The default keyed by the value it stores: a numeric-affinity column turns `'0'`, `0`,
+    `0.0` and FALSE alike into the number 0, so they are one default there."""
+    if c.default is None or _affinity(c.type) not in ("INTEGER", "REAL", "NUMERIC"):
+        return c.default
+    text = strip_outer_parens(c.default.sql)
+    if len(text) >= 2 and text[0] == text[-1] == "'":
+        text = text[1:-1]
+    if text.upper() in _BOOLEAN_KEYWORDS:
+        return c.default.rekey(_BOOLEAN_KEYWORDS[text.upper()])
+    if not _NUMBER.fullmatch(text):
+        return c.default
+    value = Decimal(text)
+    key = str(int(value)) if value == value.to_integral_value() else format(value.normalize(), "f")
+    return c.default.rekey(key)
+
+
+def _without_primary_key(table: s.Table) -> tuple:
+    """The uniques, less those on exactly the primary key's columns: SQLite folds such a UNIQUE
+    into the primary key's own index and reports only the key (a rowid key has no index, and
+    the UNIQUE adds nothing to it)."""
+    pk = table.primary_key.columns if table.primary_key else None
+    return tuple(u for u in table.uniques if u.columns != pk)
 
 
 class _SchemaReader:
