@@ -9,6 +9,7 @@ earlier scripts without a database, and the same DDL that would run is printed i
 from __future__ import annotations
 
 import importlib.util
+import sys
 import traceback
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -75,6 +76,7 @@ class Runner:
         self.dialect = for_sa_dialect(conn.dialect)
         self.table = version_table(config.version_table, config.version_table_schema)
         self.applied: list[str] = []
+        self.warned: set[str] = set()
 
     def current(self) -> tuple[str, ...]:
         return read_versions(self.conn, self.config.version_table, self.config.version_table_schema)
@@ -159,9 +161,17 @@ class Runner:
             with using(operations), _flushed_before_use(self.conn, batcher, own):
                 getattr(module, direction)()
                 batcher.flush()
-            self.dialect.check_integrity(self.conn)
+            warnings = self.dialect.check_integrity(self.conn)
         except Exception as e:
             raise SchemadiffError(self._failure(revision, direction, progress, e)) from e
+        self._warn(warnings)
+
+    def _warn(self, warnings: list[str]) -> None:
+        """Each warning once per run, on stderr: revisions after the first find the same."""
+        for warning in warnings:
+            if warning not in self.warned:
+                self.warned.add(warning)
+                print(f"schemadiff: warning: {warning}", file=sys.stderr)
 
     def _failure(self, revision: Revision, direction: str, progress: _Progress, error: Exception) -> str:
         if progress.current:

@@ -203,13 +203,19 @@ class SqliteDialect(Dialect):
         def _begin(conn):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
-    def check_integrity(self, conn: Connection) -> None:
-        broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    def check_integrity(self, conn: Connection) -> list[str]:
+        try:
+            broken, warnings = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall(), []
+        except sa.exc.OperationalError as e:
+            if "foreign key mismatch" not in str(e.orig):
+                raise
+            broken, warnings = _foreign_key_check_by_table(conn)
         if broken:
-            table, rowid, parent, _ = broken[0]
+            table, rowid, parent = broken[0][:3]
             raise SchemadiffError(
                 f"{len(broken)} row(s) break foreign keys, e.g. {table} rowid {rowid} -> {parent}"
             )
+        return warnings
 
     def index_where(self, index: sa.Index):
         return index.dialect_options["sqlite"]["where"]
@@ -222,6 +228,85 @@ class SqliteDialect(Dialect):
         for schema in schemas:
             tables += _SchemaReader(self, conn, schema).tables()
         return tables, []
+
+
+# -- foreign key check -----------------------------------------------------------------------------
+
+
+def _foreign_key_check_by_table(conn: Connection) -> tuple[list, list[str]]:
+    """PRAGMA foreign_key_check, table by table, when some foreign key targets columns with no
+    unique constraint or index: SQLite then refuses to check the whole database ("foreign key
+    mismatch"), though it accepts such a key in CREATE TABLE, as create_all does. Such a key
+    gets a warning; the other keys of its table are checked by a query of their own."""
+    broken, warnings = [], []
+    tables = conn.exec_driver_sql(TABLES.format(schema="main")).scalars().all()
+    for table in tables:
+        try:
+            broken += conn.exec_driver_sql(f"PRAGMA foreign_key_check({_quote(table)})").fetchall()
+        except sa.exc.OperationalError as e:
+            if "foreign key mismatch" not in str(e.orig):
+                raise
+            for fk in _foreign_keys(conn, table):
+                if _targets_a_key(conn, fk):
+                    broken += _orphans(conn, table, fk)
+                else:
+                    warnings.append(
+                        f"foreign key {table}({', '.join(fk.columns)}) -> {fk.ref_table}({', '.join(fk.ref_columns)}) "
+                        "targets columns with no unique constraint or index: SQLite cannot enforce it, "
+                        "and its rows were not checked"
+                    )
+    return broken, warnings
+
+
+@dataclasses.dataclass
+class _ForeignKey:
+    columns: list
+    ref_table: str
+    ref_columns: list
+
+
+def _foreign_keys(conn: Connection, table: str) -> list[_ForeignKey]:
+    rows = conn.exec_driver_sql(
+        'SELECT id, "table", "from", "to" FROM pragma_foreign_key_list(?) ORDER BY id, seq', (table,)
+    ).fetchall()
+    grouped: dict = defaultdict(list)
+    for fk_id, ref_table, column, ref_column in rows:
+        grouped[(fk_id, ref_table)].append((column, ref_column))
+    result = []
+    for (_, ref_table), pairs in grouped.items():
+        ref_columns = [r for _, r in pairs] if pairs[0][1] else _primary_key(conn, ref_table)
+        result.append(_ForeignKey([c for c, _ in pairs], ref_table, ref_columns))
+    return result
+
+
+def _primary_key(conn: Connection, table: str) -> list[str]:
+    rows = conn.exec_driver_sql("SELECT pk, name FROM pragma_table_info(?) WHERE pk > 0", (table,)).fetchall()
+    return [name for _, name in sorted(rows)]
+
+
+def _targets_a_key(conn: Connection, fk: _ForeignKey) -> bool:
+    """Whether the referenced columns are the primary key or have a full unique index."""
+    keys = [set(_primary_key(conn, fk.ref_table))]
+    for (index,) in conn.exec_driver_sql(
+        'SELECT name FROM pragma_index_list(?) WHERE "unique" AND NOT partial', (fk.ref_table,)
+    ):
+        keys.append(set(conn.exec_driver_sql("SELECT name FROM pragma_index_info(?)", (index,)).scalars()))
+    return set(fk.ref_columns) in keys
+
+
+def _orphans(conn: Connection, table: str, fk: _ForeignKey) -> list:
+    """(table, rowid, parent) for each row whose key, all set, has no parent row."""
+    set_ = " AND ".join(f"c.{_quote(c)} IS NOT NULL" for c in fk.columns)
+    match = " AND ".join(f"p.{_quote(r)} = c.{_quote(c)}" for c, r in zip(fk.columns, fk.ref_columns))
+    sql = (
+        f"SELECT ?, c.rowid, ? FROM {_quote(table)} AS c WHERE {set_} "
+        f"AND NOT EXISTS (SELECT 1 FROM {_quote(fk.ref_table)} AS p WHERE {match})"
+    )
+    return conn.exec_driver_sql(sql, (table, fk.ref_table)).fetchall()
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _affinity(type_: str) -> str:
