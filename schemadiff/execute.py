@@ -102,7 +102,7 @@ class Batcher:
         elif key is not None and self.dialect.ddl.rebuilds(op, before, after):
             self._pending[key] = _Pending(find_table(before, op.table_name, op.schema), [op])
         else:
-            self.flush(_needs_final_shape(op))
+            self.flush(self._needs_final_shape(op))
             self.emit((op,), statements(op, before, self.dialect))
         self.state = after
 
@@ -118,17 +118,31 @@ class Batcher:
             )
             self.emit(tuple(batch.ops), self.dialect.ddl.rebuild(batch.ops, before, self.state))
 
+    def _needs_final_shape(self, op: o.Op) -> Optional[list[TableKey]]:
+        """The tables whose waiting rebuild must run before `op`; None means all of them.
+
+        A table that is dropped or renamed goes first, and so do the tables whose foreign keys
+        name it: their rebuild compiles those keys against it.
+        """
+        if isinstance(op, (*_IN_PLACE, o.CreateTable)):
+            return []  # a new table is none that waits, and CREATE TABLE resolves no foreign key
+        keys = _dropped_or_renamed(op)
+        if not keys:
+            return None  # op.execute and anything else: it may read any table
+        return keys + [k for k in self._pending if _references(find_table(self.state, k[1], k[0] or None), keys)]
+
+
+def _references(table: Table, keys: list[TableKey]) -> bool:
+    return any((fk.ref_schema or "", fk.ref_table) in keys for fk in table.foreign_keys)
+
 
 def _in_place_key(op: o.Op) -> Optional[TableKey]:
     return (op.schema or "", op.table_name) if isinstance(op, _IN_PLACE) else None
 
 
-def _needs_final_shape(op: o.Op) -> Optional[list[TableKey]]:
-    """The tables whose waiting rebuild must run before `op`; None means all of them."""
-    if isinstance(op, (o.CreateTable, o.DropTable)):
+def _dropped_or_renamed(op: o.Op) -> list[TableKey]:
+    if isinstance(op, o.DropTable):
         return [op.table.key]
     if isinstance(op, o.RenameTable):
         return [(op.schema or "", op.old_name), (op.schema or "", op.new_name)]
-    if isinstance(op, _IN_PLACE):
-        return []
-    return None  # op.execute and anything else: it may read any table
+    return []

@@ -213,3 +213,40 @@ def test_a_failed_rebuild_names_the_ops_it_held(sqlite_db, tmp_path):
         "it was rolled back",
     )
     assert rows(sqlite_db, "SELECT version_num FROM schemadiff_version") == [("v1",)]
+
+
+def test_a_waiting_table_is_rebuilt_before_the_table_its_key_names_is_renamed(sqlite_db, tmp_path):
+    project = new_project(tmp_path / "rename", sqlite_db)
+    write_revision(
+        project,
+        "v1",
+        None,
+        "tables",
+        """
+        op.create_table("parent", sa.Column("id", sa.Integer, primary_key=True))
+        op.create_table(
+            "child",
+            sa.Column("id", sa.Integer, primary_key=True),
+            sa.Column("parent_id", sa.Integer, sa.ForeignKey("parent.id", name="fk_child_parent")),
+            sa.Column("note", sa.String(10)),
+        )
+        op.execute("INSERT INTO parent (id) VALUES (1)")
+        op.execute("INSERT INTO child (id, parent_id, note) VALUES (1, 1, 'x')")
+        """,
+    )
+    write_revision(
+        project,
+        "v2",
+        "v1",
+        "rename parent",
+        """
+        op.alter_column("child", "note", nullable=False)
+        op.rename_table("parent", "owner")
+        """,
+    )
+    ok(run(project, "upgrade", "v1"))
+    sql = ok(run(project, "upgrade", "v1:v2", "--sql"))
+    assert STAGED.findall(sql) == ["child"]
+    assert sql.index("_schemadiff_tmp_child") < sql.index("ALTER TABLE parent RENAME TO owner")
+    assert upgrade_in_process(project) == ["child"]
+    assert rows(sqlite_db, "SELECT id, parent_id, note FROM child") == [(1, 1, "x")]
