@@ -50,7 +50,11 @@ def script_sql(ops: list[o.Op], start: Snapshot, dialect: Dialect) -> list[str]:
 
 
 def run_op(conn: Connection, op: o.Op, before: Snapshot, dialect: Dialect) -> None:
-    for statement in statements(op, before, dialect):
+    run_statements(conn, statements(op, before, dialect))
+
+
+def run_statements(conn: Connection, sql: list[Statement]) -> None:
+    for statement in sql:
         if isinstance(statement, str):
             conn.exec_driver_sql(statement)
         else:
@@ -91,8 +95,9 @@ class Batcher:
     """
 
     def __init__(self, dialect: Dialect, state: Snapshot, emit: Emit):
-        self.dialect, self.state, self.emit = dialect, state, emit
+        self.dialect, self.state, self._emit = dialect, state, emit
         self._pending: dict[TableKey, _Pending] = {}
+        self._emitting = False
 
     def add(self, op: o.Op) -> None:
         before, after = self.state, apply(self.state, op)
@@ -102,21 +107,34 @@ class Batcher:
         elif key is not None and self.dialect.ddl.rebuilds(op, before, after):
             self._pending[key] = _Pending(find_table(before, op.table_name, op.schema), [op])
         else:
-            self.flush(self._needs_final_shape(op))
-            self.emit((op,), statements(op, before, self.dialect))
+            self._flush(self._needs_final_shape(op))
+            self._run((op,), statements(op, before, self.dialect))
         self.state = after
 
-    def flush(self, keys: Optional[Iterable[TableKey]] = None) -> None:
-        """Runs the waiting rebuilds of `keys` (all when None)."""
-        keys = list(self._pending) if keys is None else [k for k in keys if k in self._pending]
-        # Taken out before any runs: running SQL may flush again (the runtime flushes before
-        # a script's own use of the connection), and must then find nothing left to run.
-        batches = [self._pending.pop(k) for k in keys]
-        for batch in batches:
-            before = dataclasses.replace(
-                self.state, tables=tuple(batch.table if t.key == batch.table.key else t for t in self.state.tables)
-            )
-            self.emit(tuple(batch.ops), self.dialect.ddl.rebuild(batch.ops, before, self.state))
+    def flush(self, table_key: Optional[TableKey] = None) -> None:
+        """Runs the waiting rebuild of one table, or of all of them.
+
+        A no-op while the Batcher's own statements run: the runtime flushes before any SQL on
+        its connection, meant for the script's own use of it (op.get_bind()).
+        """
+        if not self._emitting:
+            self._flush(None if table_key is None else [table_key])
+
+    def _flush(self, keys: Optional[Iterable[TableKey]]) -> None:
+        for key in list(self._pending) if keys is None else keys:
+            batch = self._pending.pop(key, None)
+            if batch is not None:
+                before = dataclasses.replace(
+                    self.state, tables=tuple(batch.table if t.key == key else t for t in self.state.tables)
+                )
+                self._run(tuple(batch.ops), self.dialect.ddl.rebuild(batch.ops, before, self.state))
+
+    def _run(self, ops: tuple, sql: list[Statement]) -> None:
+        self._emitting = True
+        try:
+            self._emit(ops, sql)
+        finally:
+            self._emitting = False
 
     def _needs_final_shape(self, op: o.Op) -> Optional[list[TableKey]]:
         """The tables whose waiting rebuild must run before `op`; None means all of them.

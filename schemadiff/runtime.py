@@ -18,12 +18,11 @@ from typing import Callable, Iterator, Optional, Sequence
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from . import ops as o
 from .api import connect
 from .config import Config
 from .dialects import Dialect, for_sa_dialect
 from .errors import SchemadiffError
-from .execute import Batcher, sql_text
+from .execute import Batcher, run_statements, sql_text
 from .operations import Operations, using
 from .reflect import reflect
 from .report import describe
@@ -142,23 +141,17 @@ class Runner:
         module = load_module(revision)
         progress = _Progress()
         state = reflect(self.conn, self.config.schemas, self.dialect)
-        own = _OwnStatements()
 
         def execute(ops: tuple, sql: list) -> None:
             progress.current = ops
-            with own:
-                for statement in sql:
-                    if isinstance(statement, str):
-                        self.conn.exec_driver_sql(statement)
-                    else:
-                        self.conn.execute(statement)
+            run_statements(self.conn, sql)
             progress.done += ops
             progress.current = ()
 
         batcher = Batcher(self.dialect, state, execute)
-        operations = Operations(self.dialect, state, batcher.add, bind=self.conn, flush=_flusher(batcher))
+        operations = Operations(self.dialect, state, batcher.add, bind=self.conn, flush=batcher.flush)
         try:
-            with using(operations), _flushed_before_use(self.conn, batcher, own):
+            with using(operations), _flushed_before_use(self.conn, batcher):
                 getattr(module, direction)()
                 batcher.flush()
             warnings = self.dialect.check_integrity(self.conn)
@@ -193,30 +186,12 @@ class Runner:
         return f"{direction} {revision.id} ({revision.message}) failed{where}: {reason}; {undone}{before}"
 
 
-class _OwnStatements:
-    """Set while the runtime itself runs statements, as opposed to the script through its bind."""
-
-    def __init__(self):
-        self.running = False
-
-    def __enter__(self):
-        self.running = True
-
-    def __exit__(self, *exc):
-        self.running = False
-
-
-def _flusher(batcher: Batcher) -> Callable[[Optional[tuple[str, str]]], None]:
-    return lambda table_key: batcher.flush(None if table_key is None else [table_key])
-
-
 @contextmanager
-def _flushed_before_use(conn: Connection, batcher: Batcher, own: _OwnStatements) -> Iterator[None]:
+def _flushed_before_use(conn: Connection, batcher: Batcher) -> Iterator[None]:
     """A script's own SQL on the connection (op.get_bind()) sees every table in its final shape."""
 
     def flush(*_args) -> None:
-        if not own.running:
-            batcher.flush()
+        batcher.flush()
 
     sa.event.listen(conn, "before_execute", flush)
     try:
@@ -333,7 +308,7 @@ def _replay(revisions: RevisionMap, upto: tuple[str, ...], dialect: Dialect) -> 
 def _revision_sql(revision: Revision, direction: str, state: Snapshot, dialect: Dialect):
     sql: list = []
     batcher = Batcher(dialect, state, lambda _, statements: sql.extend(statements))
-    operations = Operations(dialect, state, batcher.add, flush=_flusher(batcher))
+    operations = Operations(dialect, state, batcher.add, flush=batcher.flush)
     try:
         with using(operations):
             getattr(load_module(revision), direction)()
