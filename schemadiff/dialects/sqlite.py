@@ -7,9 +7,9 @@ generated-column expressions are read from that text; the pragmas give the rest.
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 import signal
+import socket
 import sqlite3
 import threading
 from collections import defaultdict
@@ -275,9 +275,9 @@ class _Interrupter:
 
     def __init__(self, connection: sqlite3.Connection):
         self.connection, self.caught = connection, False
-        self._read, self._write = os.pipe()
-        os.set_blocking(self._write, False)
-        self._previous_fd = signal.set_wakeup_fd(self._write, warn_on_full_buffer=False)
+        self._read, self._write = socket.socketpair()  # what set_wakeup_fd takes everywhere
+        self._write.setblocking(False)
+        self._previous_fd = signal.set_wakeup_fd(self._write.fileno(), warn_on_full_buffer=False)
         self._previous_handler = signal.signal(signal.SIGINT, self._caught)
         self._thread = threading.Thread(target=self._watch, daemon=True)
         self._thread.start()
@@ -286,7 +286,7 @@ class _Interrupter:
         self.caught = True  # instead of KeyboardInterrupt: the statement's error says it all
 
     def _watch(self) -> None:
-        while data := os.read(self._read, 16):
+        while data := self._read.recv(16):
             if signal.SIGINT in data:
                 self.caught = True
                 self.connection.interrupt()
@@ -295,9 +295,9 @@ class _Interrupter:
         """Back to how things were; whether Ctrl-C came meanwhile."""
         signal.set_wakeup_fd(self._previous_fd)
         signal.signal(signal.SIGINT, self._previous_handler)
-        os.close(self._write)  # the thread reads the end of the pipe and returns
+        self._write.close()  # the thread reads the end of the stream and returns
         self._thread.join()
-        os.close(self._read)
+        self._read.close()
         return self.caught
 
 
