@@ -82,7 +82,7 @@ def test_default_null_is_a_default_that_check_notices(sqlite_db):
         sa.Column("b", sa.String(10), server_default=sa.text("NULL")),
     )
     (op,) = diff(sqlite_db, metadata)
-    assert (op.existing.name, op.existing.default, op.new.default, op.new.default.sql) == ("b", None, "null", "NULL")
+    assert (op.existing.name, op.existing.default, op.new.default, op.new.default.sql) == ("b", None, "NULL", "NULL")
 
 
 def test_numeric_affinity_defaults_compare_by_the_value_stored(sqlite_db):

@@ -169,7 +169,7 @@ class SqliteDialect(Dialect):
         # SQLite keeps `DEFAULT NULL` as written and reports it, as SQLAlchemy's Inspector does:
         # here it is a default like any other, so that the database gets what the model says.
         if strip_outer_parens(sql).upper() == "NULL":
-            return "null"
+            return "NULL"
         return super().default_key(sql)
 
     def canonical_table(self, table: s.Table) -> s.Table:
