@@ -36,7 +36,11 @@ _CONSTRAINT_TYPES = {
 
 
 class Operations:
-    """One script run: `handler` receives each Op; `state` follows along."""
+    """One script run: `handler` receives each Op; `state` follows along.
+
+    `flush(table_key)` (None: every table) asks the handler to run the ops it holds back for
+    one rebuild per table; it is called where the script needs a table's final shape.
+    """
 
     def __init__(
         self,
@@ -44,11 +48,13 @@ class Operations:
         state: s.Snapshot,
         handler: Callable[[o.Op], None],
         bind: Optional[sa.engine.Connection] = None,
+        flush: Callable[[Optional[tuple[str, str]]], None] = lambda table_key: None,
     ):
         self.dialect = dialect
         self.state = state
         self.handler = handler
         self._bind = bind
+        self.flush = flush
         self._builder = SnapshotBuilder(dialect, None)
 
     # -- plumbing ---------------------------------------------------------------------------
@@ -73,6 +79,7 @@ class Operations:
     def get_bind(self) -> sa.engine.Connection:
         if self._bind is None:
             raise SchemadiffError("op.get_bind() needs a database connection; it has none in --sql mode")
+        self.flush(None)
         return self._bind
 
     def execute(self, sqltext: Union[str, sa.sql.ClauseElement], undo: Optional[str] = None) -> None:
@@ -296,12 +303,14 @@ class Operations:
     # -- batch ----------------------------------------------------------------------------------
     @contextmanager
     def batch_alter_table(self, table_name: str, schema: Optional[str] = None, **kw: Any) -> Iterator["BatchOperations"]:
-        """Alembic's batch mode, for scripts written by hand: each call runs as it comes.
+        """Alembic's batch mode, for scripts written by hand.
 
-        SQLite rebuilds the table by itself wherever its ALTER falls short, so `copy_from` and
-        the other batch options are accepted and not needed.
+        Every revision already collects the ops on a table into one rebuild where SQLite's ALTER
+        falls short; the block only makes that rebuild run at its end. `copy_from` and the other
+        batch options are accepted and not needed.
         """
         yield BatchOperations(self, table_name, schema)
+        self.flush((schema or "", table_name))
 
     # -- enums (PostgreSQL) -----------------------------------------------------------------
     def create_enum(self, name: str, values: Sequence[str], schema: Optional[str] = None) -> None:

@@ -387,12 +387,17 @@ def type_source_object(dialect: Dialect, type_string: str) -> sa.types.TypeEngin
     specific = dialect.parse_type(type_string)
     try:
         generic = specific.as_generic()
-        same = dialect.type_string(generic) == type_string
+        # As spelled, not only as compared: SQLite's DECIMAL compares equal to NUMERIC.
+        same = _spelling(dialect.type_string(generic)) == _spelling(type_string)
     except NotImplementedError:
         return specific
     except sa.exc.CompileError:  # Enum.as_generic() drops the name a PostgreSQL enum needs
         return specific
     return generic if same else specific
+
+
+def _spelling(type_string: str) -> str:
+    return getattr(type_string, "sql", type_string)
 
 
 def _type_classes(type_: sa.types.TypeEngine) -> list[type]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import sys
 import traceback
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -18,12 +19,11 @@ from typing import Callable, Iterator, Optional, Sequence
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from . import ops as o
 from .api import connect
 from .config import Config
 from .dialects import Dialect, for_sa_dialect
 from .errors import SchemadiffError
-from .execute import run_op, sql_text, statements
+from .execute import Batcher, run_statements, sql_text
 from .operations import Operations, using
 from .reflect import reflect
 from .report import describe
@@ -85,7 +85,7 @@ class _Progress:
     """Where a revision got to, for the message when it fails."""
 
     done: list = field(default_factory=list)
-    current: Optional[o.Op] = None
+    current: tuple = ()  # the ops whose statements run now (several: one table rebuild)
 
 
 class Runner:
@@ -99,6 +99,7 @@ class Runner:
         self.dialect = for_sa_dialect(conn.dialect)
         self.table = version_table(config.version_table, config.version_table_schema)
         self.applied: list[str] = []
+        self.warned: set[str] = set()
 
     def current(self) -> tuple[str, ...]:
         return read_versions(self.conn, self.config.version_table, self.config.version_table_schema)
@@ -165,23 +166,35 @@ class Runner:
         progress = _Progress()
         state = reflect(self.conn, [*self.config.schemas, *script_schemas(revision)], self.dialect)
 
-        def execute(op: o.Op) -> None:
-            progress.current = op
-            run_op(self.conn, op, operations.state, self.dialect)
-            progress.done.append(op)
-            progress.current = None
+        def execute(ops: tuple, sql: list) -> None:
+            progress.current = ops
+            run_statements(self.conn, sql)
+            progress.done += ops
+            progress.current = ()
 
-        operations = Operations(self.dialect, state, execute, bind=self.conn)
+        batcher = Batcher(self.dialect, state, execute)
+        operations = Operations(self.dialect, state, batcher.add, bind=self.conn, flush=batcher.flush)
         try:
-            with using(operations):
+            with using(operations), _flushed_before_use(self.conn, batcher):
                 getattr(module, direction)()
-            self.dialect.check_integrity(self.conn)
+                batcher.flush()
+            warnings = self.dialect.check_integrity(self.conn)
         except Exception as e:
             raise SchemadiffError(self._failure(revision, direction, progress, e)) from e
+        self._warn(warnings)
+
+    def _warn(self, warnings: list[str]) -> None:
+        """Each warning once per run, on stderr: revisions after the first find the same."""
+        for warning in warnings:
+            if warning not in self.warned:
+                self.warned.add(warning)
+                print(f"schemadiff: warning: {warning}", file=sys.stderr)
 
     def _failure(self, revision: Revision, direction: str, progress: _Progress, error: Exception) -> str:
-        if progress.current is not None:
-            where = f" at `{describe(progress.current)}`"
+        if progress.current:
+            first, *others = progress.current
+            where = f" at `{describe(first)}`"
+            where += f" (one rebuild of {first.target} with {len(others)} more op(s))" if others else ""
         else:  # the script failed between ops, e.g. while building the next one
             line = _script_line(error, revision)
             where = f" at `{line}`" if line else ""
@@ -195,6 +208,20 @@ class Runner:
         )
         before = f"; applied before it: {', '.join(self.applied)}" if self.applied else ""
         return f"{direction} {revision.id} ({revision.message}) failed{where}: {reason}; {undone}{before}"
+
+
+@contextmanager
+def _flushed_before_use(conn: Connection, batcher: Batcher) -> Iterator[None]:
+    """A script's own SQL on the connection (op.get_bind()) sees every table in its final shape."""
+
+    def flush(*_args) -> None:
+        batcher.flush()
+
+    sa.event.listen(conn, "before_execute", flush)
+    try:
+        yield
+    finally:
+        sa.event.remove(conn, "before_execute", flush)
 
 
 def _script_line(error: Exception, revision: Revision) -> Optional[str]:
@@ -304,14 +331,12 @@ def _replay(revisions: RevisionMap, upto: tuple[str, ...], dialect: Dialect) -> 
 
 def _revision_sql(revision: Revision, direction: str, state: Snapshot, dialect: Dialect):
     sql: list = []
-
-    def collect(op: o.Op) -> None:
-        sql.extend(statements(op, operations.state, dialect))
-
-    operations = Operations(dialect, state, collect)
+    batcher = Batcher(dialect, state, lambda _, statements: sql.extend(statements))
+    operations = Operations(dialect, state, batcher.add, flush=batcher.flush)
     try:
         with using(operations):
             getattr(load_module(revision), direction)()
+            batcher.flush()
     except SchemadiffError as e:
         raise SchemadiffError(f"{revision.path}: {e}") from None
     return operations.state, sql

@@ -85,11 +85,12 @@ def to_index(index: s.Index, table: sa.Table, dialect: Dialect) -> sa.Index:
 
 
 def _index_key(e: s.IndexElement, table: sa.Table):
+    # The functions, not the methods: an expression key is a TextClause, which has no .desc().
     key = sa.text(e.text.sql) if e.expression else table.c[e.text]
     if e.descending:
-        key = key.desc()
+        key = sa.desc(key)
     if e.nulls:
-        key = key.nulls_first() if e.nulls == "first" else key.nulls_last()
+        key = sa.nulls_first(key) if e.nulls == "first" else sa.nulls_last(key)
     return key
 
 

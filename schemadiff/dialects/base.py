@@ -280,8 +280,10 @@ class Dialect:
         """Holds off other schemadiff processes migrating the same database meanwhile."""
         yield
 
-    def check_integrity(self, conn: Connection) -> None:
-        """Raises when a revision left the data inconsistent in a way the database did not catch."""
+    def check_integrity(self, conn: Connection) -> list[str]:
+        """Raises when a revision left the data inconsistent in a way the database did not catch;
+        returns warnings about what it could not check."""
+        return []
 
     # -- reflection --------------------------------------------------------------------
     def default_schema(self, conn: Connection) -> Optional[str]:

@@ -32,6 +32,15 @@ class DDL:
     def statements(self, op: o.Op, before: s.Snapshot, after: s.Snapshot) -> list:
         return getattr(self, "_" + type(op).__name__)(op, before, after)
 
+    # -- table rebuilds (for databases whose ALTER TABLE falls short) --------------------------
+    def rebuilds(self, op: o.Op, before: s.Snapshot, after: s.Snapshot) -> bool:
+        """Whether `op` takes a rebuild of its table, so that later ops on it can share that rebuild."""
+        return False
+
+    def rebuild(self, ops: list, before: s.Snapshot, after: s.Snapshot) -> list:
+        """The statements of one rebuild that performs `ops`, all on one table, from `before` to `after`."""
+        raise NotImplementedError  # only called where rebuilds() says True
+
     # -- building blocks ----------------------------------------------------------------------
     def sa_table(self, snap: s.Snapshot, name: str, schema: Optional[str]) -> sa.Table:
         """The table as SQLAlchemy objects, with the tables its foreign keys name beside it."""

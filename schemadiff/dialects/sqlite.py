@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import signal
+import socket
+import sqlite3
+import threading
 from collections import defaultdict
+from decimal import Decimal
 from typing import Optional
 
 import sqlalchemy as sa
@@ -16,6 +21,7 @@ from sqlalchemy import schema as ddl
 from sqlalchemy.engine import Connection
 
 from .. import snapshot as s
+from ..snapshot import Expression
 from .. import ops as o
 from ..errors import SchemadiffError
 from ..state import find_table
@@ -68,43 +74,40 @@ class SqliteDDL(DDL):
     keys off meanwhile and runs `PRAGMA foreign_key_check` afterwards.
     """
 
+    def statements(self, op: o.Op, before, after) -> list:
+        if self.rebuilds(op, before, after):
+            return self.rebuild([op], before, after)
+        return super().statements(op, before, after)
+
+    def rebuilds(self, op: o.Op, before, after) -> bool:
+        if isinstance(op, o.AlterColumn):
+            return op.changes != ("name",)
+        if isinstance(op, o.AddColumn):
+            c = op.column
+            default_ok = c.default is None or _CONSTANT.fullmatch(c.default.sql.strip())
+            return not ((c.nullable or c.default is not None) and default_ok and not (c.computed and c.computed.persisted))
+        if isinstance(op, o.DropColumn):
+            return _mentioned(find_table(before, op.table_name, op.schema), op.column.name)
+        return isinstance(op, (o.AddConstraint, o.DropConstraint))
+
     def _AlterColumn(self, op: o.AlterColumn, before, after) -> list:
-        if op.changes == ("name",):
-            old, new = (self.preparer.quote(n) for n in (op.existing.name, op.new.name))
-            return [f"ALTER TABLE {self.table_name(op.table_name, op.schema)} RENAME COLUMN {old} TO {new}"]
-        return self.rebuild(before, after, op.table_name, op.schema, {op.new.name: op.existing.name})
-
-    def _AddColumn(self, op: o.AddColumn, before, after) -> list:
-        c = op.column
-        default_ok = c.default is None or _CONSTANT.fullmatch(c.default.sql.strip())
-        if (c.nullable or c.default is not None) and default_ok and not (c.computed and c.computed.persisted):
-            return super()._AddColumn(op, before, after)
-        return self.rebuild(before, after, op.table_name, op.schema)
-
-    def _DropColumn(self, op: o.DropColumn, before, after) -> list:
-        table = find_table(before, op.table_name, op.schema)
-        if _mentioned(table, op.column.name):
-            return self.rebuild(before, after, op.table_name, op.schema)
-        return super()._DropColumn(op, before, after)
-
-    def _AddConstraint(self, op, before, after) -> list:
-        return self.rebuild(before, after, op.table_name, op.schema)
-
-    _DropConstraint = _AddConstraint
+        old, new = (self.preparer.quote(n) for n in (op.existing.name, op.new.name))
+        return [f"ALTER TABLE {self.table_name(op.table_name, op.schema)} RENAME COLUMN {old} TO {new}"]
 
     def _SetTableComment(self, op, before, after) -> list:
         return []  # SQLite keeps no comments
 
-    def rebuild(self, before, after, table_name: str, schema: Optional[str], renamed: Optional[dict] = None) -> list:
-        """Statements that rebuild `table_name` from its `before` shape into its `after` shape."""
+    def rebuild(self, ops: list, before, after) -> list:
+        """Statements that rebuild the table of `ops` from its `before` shape into its `after` shape."""
+        table_name, schema = ops[0].table_name, ops[0].schema
         old, new = find_table(before, table_name, schema), find_table(after, table_name, schema)
         temporary = f"_schemadiff_tmp_{table_name}"
         staged = dataclasses.replace(new, name=temporary, indexes=())
         staged_sa = self.sa_table(_with(after, staged), temporary, schema)
-        renamed = renamed or {}
-        copied = [c for c in new.columns if not c.computed and old.column(renamed.get(c.name, c.name))]
+        sources = _sources(ops, old)
+        copied = [c for c in new.columns if not c.computed and c.name in sources]
         target_columns = ", ".join(self.preparer.quote(c.name) for c in copied)
-        source_columns = ", ".join(self.preparer.quote(renamed.get(c.name, c.name)) for c in copied)
+        source_columns = ", ".join(self.preparer.quote(sources[c.name]) for c in copied)
         final = self.sa_table(after, table_name, schema)
         return [
             ddl.CreateTable(staged_sa),
@@ -118,6 +121,23 @@ class SqliteDDL(DDL):
             *[ddl.CreateIndex(i) for i in sorted(final.indexes, key=lambda i: i.name or "")],
             *new.triggers,  # dropped with the old table
         ]
+
+
+def _sources(ops: list, old: s.Table) -> dict[str, str]:
+    """The old column whose rows each column of the rebuilt table takes, followed through `ops`.
+
+    A column dropped and added again within the same rebuild starts empty, as it would have
+    with one rebuild per op.
+    """
+    sources: dict = {c.name: c.name for c in old.columns if not c.computed}
+    for op in ops:
+        if isinstance(op, (o.AddColumn, o.DropColumn)):
+            sources.pop(op.column.name, None)
+        elif isinstance(op, o.AlterColumn) and op.new.name != op.existing.name:
+            origin = sources.pop(op.existing.name, None)
+            if origin is not None:
+                sources[op.new.name] = origin
+    return sources
 
 
 def _with(snap: s.Snapshot, table: s.Table) -> s.Snapshot:
@@ -137,11 +157,20 @@ class SqliteDialect(Dialect):
     ddl_class = SqliteDDL
 
     def clean_type(self, compiled: str) -> str:
-        # Both spellings name the same SQLAlchemy type and the same NUMERIC affinity.
-        return re.sub(r"^DECIMAL\b", "NUMERIC", compiled)
+        # Both spellings have the same NUMERIC affinity: they compare equal, and the spelling
+        # stays for DDL and scripts (an Expression compares by its key, keeps the text as .sql).
+        folded = re.sub(r"^DECIMAL\b", "NUMERIC", compiled)
+        return Expression(folded, compiled) if folded != compiled else compiled
 
     def parse_type(self, text: str) -> sa.types.TypeEngine:
-        return self.sa_dialect._resolve_type_affinity(text)
+        return self.sa_dialect._resolve_type_affinity(getattr(text, "sql", text))
+
+    def default_key(self, sql: str) -> Optional[str]:
+        # SQLite keeps `DEFAULT NULL` as written and reports it, as SQLAlchemy's Inspector does:
+        # here it is a default like any other, so that the database gets what the model says.
+        if strip_outer_parens(sql).upper() == "NULL":
+            return "NULL"
+        return super().default_key(sql)
 
     def canonical_table(self, table: s.Table) -> s.Table:
         table = super().canonical_table(table)
@@ -160,8 +189,11 @@ class SqliteDialect(Dialect):
             )
             for c in table.columns
         )
+        columns = tuple(replace_changed(c, {"default": _affinity_default(c)}) for c in columns)
         fks = tuple(replace_changed(fk, {"deferrable": None, "initially": None}) for fk in table.foreign_keys)
-        return replace_changed(table, {"columns": columns, "foreign_keys": fks})
+        return replace_changed(
+            table, {"columns": columns, "foreign_keys": fks, "uniques": _without_primary_key(table)}
+        )
 
     def prepare_migration_engine(self, engine: sa.Engine, lock_timeout: float) -> None:
         # pysqlite opens transactions lazily and never before DDL; take control of BEGIN, and
@@ -177,13 +209,21 @@ class SqliteDialect(Dialect):
         def _begin(conn):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
-    def check_integrity(self, conn: Connection) -> None:
-        broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        _interrupt_statements_on_ctrl_c(engine)
+
+    def check_integrity(self, conn: Connection) -> list[str]:
+        try:
+            broken, warnings = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall(), []
+        except sa.exc.OperationalError as e:
+            if "foreign key mismatch" not in str(e.orig):
+                raise
+            broken, warnings = _foreign_key_check_by_table(conn)
         if broken:
-            table, rowid, parent, _ = broken[0]
+            table, rowid, parent = broken[0][:3]
             raise SchemadiffError(
                 f"{len(broken)} row(s) break foreign keys, e.g. {table} rowid {rowid} -> {parent}"
             )
+        return warnings
 
     def index_where(self, index: sa.Index):
         return index.dialect_options["sqlite"]["where"]
@@ -196,6 +236,193 @@ class SqliteDialect(Dialect):
         for schema in schemas:
             tables += _SchemaReader(self, conn, schema).tables()
         return tables, []
+
+
+# -- Ctrl-C ------------------------------------------------------------------------------------------
+
+
+def _interrupt_statements_on_ctrl_c(engine: sa.Engine) -> None:
+    """Ctrl-C interrupts the statement SQLite is running, which then fails with "interrupted".
+
+    Python runs its own SIGINT handler only between bytecodes, so a long statement would ignore
+    Ctrl-C until it ends. While a statement runs, a thread waits for the signal and calls the
+    connection's interrupt(); the revision then fails, and is reported and rolled back, like
+    any other failure. Between statements Ctrl-C does what it always does.
+    """
+    running: dict = {}
+
+    @sa.event.listens_for(engine, "before_cursor_execute")
+    def _arm(conn, cursor, statement, parameters, context, executemany):
+        main = threading.current_thread() is threading.main_thread()
+        if main and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            running[conn] = _Interrupter(conn.connection.dbapi_connection)
+
+    @sa.event.listens_for(engine, "after_cursor_execute")
+    def _disarm(conn, *args):
+        interrupter = running.pop(conn, None)
+        if interrupter is not None and interrupter.stop():
+            # Ctrl-C came as the statement was finishing: it still ends the revision.
+            raise sqlite3.OperationalError("interrupted")
+
+    @sa.event.listens_for(engine, "handle_error")
+    def _disarm_on_error(context):
+        interrupter = running.pop(context.connection, None)
+        if interrupter is not None:
+            interrupter.stop()
+
+
+class _Interrupter:
+    """Interrupts `connection` on SIGINT until stop(); the signal's wakeup byte reaches a thread
+    even while the main thread is inside SQLite."""
+
+    def __init__(self, connection: sqlite3.Connection):
+        self.connection, self.caught = connection, False
+        self._read, self._write = socket.socketpair()  # what set_wakeup_fd takes everywhere
+        self._write.setblocking(False)
+        self._previous_fd = signal.set_wakeup_fd(self._write.fileno(), warn_on_full_buffer=False)
+        self._previous_handler = signal.signal(signal.SIGINT, self._caught)
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _caught(self, signum, frame) -> None:
+        self.caught = True  # instead of KeyboardInterrupt: the statement's error says it all
+
+    def _watch(self) -> None:
+        while data := self._read.recv(16):
+            if signal.SIGINT in data:
+                self.caught = True
+                self.connection.interrupt()
+
+    def stop(self) -> bool:
+        """Back to how things were; whether Ctrl-C came meanwhile."""
+        signal.set_wakeup_fd(self._previous_fd)
+        signal.signal(signal.SIGINT, self._previous_handler)
+        self._write.close()  # the thread reads the end of the stream and returns
+        self._thread.join()
+        self._read.close()
+        return self.caught
+
+
+# -- foreign key check -----------------------------------------------------------------------------
+
+
+def _foreign_key_check_by_table(conn: Connection) -> tuple[list, list[str]]:
+    """PRAGMA foreign_key_check, table by table, when some foreign key targets columns with no
+    unique constraint or index: SQLite then refuses to check the whole database ("foreign key
+    mismatch"), though it accepts such a key in CREATE TABLE, as create_all does. Such a key
+    gets a warning; the other keys of its table are checked by a query of their own."""
+    broken, warnings = [], []
+    tables = conn.exec_driver_sql(TABLES.format(schema="main")).scalars().all()
+    for table in tables:
+        try:
+            broken += conn.exec_driver_sql(f"PRAGMA foreign_key_check({_quote(table)})").fetchall()
+        except sa.exc.OperationalError as e:
+            if "foreign key mismatch" not in str(e.orig):
+                raise
+            for fk in _foreign_keys(conn, table):
+                if _targets_a_key(conn, fk):
+                    broken += _orphans(conn, table, fk)
+                else:
+                    warnings.append(
+                        f"foreign key {table}({', '.join(fk.columns)}) -> {fk.ref_table}({', '.join(fk.ref_columns)}) "
+                        "targets columns with no unique constraint or index: SQLite cannot enforce it, "
+                        "and its rows were not checked"
+                    )
+    return broken, warnings
+
+
+@dataclasses.dataclass
+class _ForeignKey:
+    columns: list
+    ref_table: str
+    ref_columns: list
+
+
+def _foreign_keys(conn: Connection, table: str) -> list[_ForeignKey]:
+    rows = conn.exec_driver_sql(
+        'SELECT id, "table", "from", "to" FROM pragma_foreign_key_list(?) ORDER BY id, seq', (table,)
+    ).fetchall()
+    grouped: dict = defaultdict(list)
+    for fk_id, ref_table, column, ref_column in rows:
+        grouped[(fk_id, ref_table)].append((column, ref_column))
+    result = []
+    for (_, ref_table), pairs in grouped.items():
+        ref_columns = [r for _, r in pairs] if pairs[0][1] else _primary_key(conn, ref_table)
+        result.append(_ForeignKey([c for c, _ in pairs], ref_table, ref_columns))
+    return result
+
+
+def _primary_key(conn: Connection, table: str) -> list[str]:
+    rows = conn.exec_driver_sql("SELECT pk, name FROM pragma_table_info(?) WHERE pk > 0", (table,)).fetchall()
+    return [name for _, name in sorted(rows)]
+
+
+def _targets_a_key(conn: Connection, fk: _ForeignKey) -> bool:
+    """Whether the referenced columns are the primary key or have a full unique index."""
+    keys = [set(_primary_key(conn, fk.ref_table))]
+    for (index,) in conn.exec_driver_sql(
+        'SELECT name FROM pragma_index_list(?) WHERE "unique" AND NOT partial', (fk.ref_table,)
+    ):
+        keys.append(set(conn.exec_driver_sql("SELECT name FROM pragma_index_info(?)", (index,)).scalars()))
+    return set(fk.ref_columns) in keys
+
+
+def _orphans(conn: Connection, table: str, fk: _ForeignKey) -> list:
+    """(table, rowid, parent) for each row whose key, all set, has no parent row."""
+    set_ = " AND ".join(f"c.{_quote(c)} IS NOT NULL" for c in fk.columns)
+    match = " AND ".join(f"p.{_quote(r)} = c.{_quote(c)}" for c, r in zip(fk.columns, fk.ref_columns))
+    sql = (
+        f"SELECT ?, c.rowid, ? FROM {_quote(table)} AS c WHERE {set_} "
+        f"AND NOT EXISTS (SELECT 1 FROM {_quote(fk.ref_table)} AS p WHERE {match})"
+    )
+    return conn.exec_driver_sql(sql, (table, fk.ref_table)).fetchall()
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _affinity(type_: str) -> str:
+    """A column's type affinity, by SQLite's rules for its declared type (datatype3.html, 3.1)."""
+    declared = type_.upper()
+    if "INT" in declared:
+        return "INTEGER"
+    if any(word in declared for word in ("CHAR", "CLOB", "TEXT")):
+        return "TEXT"
+    if "BLOB" in declared or not declared:
+        return "BLOB"
+    if any(word in declared for word in ("REAL", "FLOA", "DOUB")):
+        return "REAL"
+    return "NUMERIC"
+
+
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_BOOLEAN_KEYWORDS = {"TRUE": "1", "FALSE": "0"}
+
+
+def _affinity_default(c: s.Column) -> Optional[Expression]:
+    """The default keyed by the value it stores: a numeric-affinity column turns `'0'`, `0`,
+    `0.0` and FALSE alike into the number 0, so they are one default there."""
+    if c.default is None or _affinity(c.type) not in ("INTEGER", "REAL", "NUMERIC"):
+        return c.default
+    text = strip_outer_parens(c.default.sql)
+    if len(text) >= 2 and text[0] == text[-1] == "'":
+        text = text[1:-1]
+    if text.upper() in _BOOLEAN_KEYWORDS:
+        return c.default.rekey(_BOOLEAN_KEYWORDS[text.upper()])
+    if not _NUMBER.fullmatch(text):
+        return c.default
+    value = Decimal(text)
+    key = str(int(value)) if value == value.to_integral_value() else format(value.normalize(), "f")
+    return c.default.rekey(key)
+
+
+def _without_primary_key(table: s.Table) -> tuple:
+    """The uniques, less those on exactly the primary key's columns: SQLite folds such a UNIQUE
+    into the primary key's own index and reports only the key (a rowid key has no index, and
+    the UNIQUE adds nothing to it)."""
+    pk = table.primary_key.columns if table.primary_key else None
+    return tuple(u for u in table.uniques if u.columns != pk)
 
 
 class _SchemaReader:
