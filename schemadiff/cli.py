@@ -75,15 +75,16 @@ def cli() -> None:
 @click.pass_context
 def diff_command(ctx: click.Context, fmt: str) -> int:
     """Print the differences between the database and the models."""
-    from .api import diff_sql
+    from .api import assessed_diff, diff_sql
     from .report import render_report
 
     config = _config(ctx)
     if fmt != "sql":
-        click.echo(render_report(_changes(config), fmt))
+        ops, found = _against_models(config, assessed_diff)
+        click.echo(render_report(ops, fmt, found))
         return 0
-    for statement in _against_models(config, diff_sql):
-        click.echo(f"{statement};\n")
+    for line in _against_models(config, diff_sql):
+        click.echo(line)
     return 0
 
 

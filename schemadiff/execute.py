@@ -14,10 +14,15 @@ from sqlalchemy.sql.ddl import ExecutableDDLElement
 
 from . import ops as o
 from .dialects.base import Dialect
+from .hazards import HazardTracker
 from .snapshot import Snapshot
 from .state import apply
 
 Statement = Union[str, ExecutableDDLElement]
+
+
+class Comment(str):
+    """A line of SQL output that explains the statements after it, such as an op's hazard."""
 
 
 def statements(op: o.Op, before: Snapshot, dialect: Dialect) -> list[Statement]:
@@ -27,6 +32,8 @@ def statements(op: o.Op, before: Snapshot, dialect: Dialect) -> list[Statement]:
 
 def sql_text(statement: Statement, dialect: Dialect) -> str:
     """A statement as SQL text, values inlined: what `--sql` prints."""
+    if isinstance(statement, Comment):
+        return f"-- {statement}"
     if isinstance(statement, str):
         return statement
     compiled = statement.compile(dialect=dialect.sa_dialect, compile_kwargs={"literal_binds": True})
@@ -35,11 +42,20 @@ def sql_text(statement: Statement, dialect: Dialect) -> str:
     return text.replace("%%", "%") if dialect.preparer._double_percents else text
 
 
+def printed(statement: Statement, dialect: Dialect) -> str:
+    """A statement as `--sql` output shows it: terminated by `;` and a blank line; a comment bare."""
+    text = sql_text(statement, dialect)
+    return text if isinstance(statement, Comment) else f"{text};\n"
+
+
 def script_sql(ops: list[o.Op], start: Snapshot, dialect: Dialect) -> list[str]:
-    """The SQL of `ops` run one after another on a database whose schema is `start`."""
+    """The SQL of `ops` run one after another from schema `start`, as `--sql` prints it: each
+    op's hazards as comments above its statements."""
+    tracker = HazardTracker(dialect, start)
     result = []
     for op in ops:
-        result += [sql_text(s, dialect) for s in statements(op, start, dialect)]
+        result += [printed(Comment(h), dialect) for h in tracker.next(op)]
+        result += [printed(s, dialect) for s in statements(op, start, dialect)]
         start = apply(start, op)
     return result
 

@@ -22,7 +22,8 @@ from .api import connect
 from .config import Config
 from .dialects import Dialect, for_sa_dialect
 from .errors import SchemadiffError
-from .execute import run_op, sql_text, statements
+from .execute import Comment, printed, run_op, statements
+from .hazards import HazardTracker
 from .operations import Operations, using
 from .reflect import reflect
 from .report import describe
@@ -280,8 +281,10 @@ def _replay(revisions: RevisionMap, upto: tuple[str, ...], dialect: Dialect) -> 
 
 def _revision_sql(revision: Revision, direction: str, state: Snapshot, dialect: Dialect):
     sql: list = []
+    hazards = HazardTracker(dialect, state)
 
     def collect(op: o.Op) -> None:
+        sql.extend(Comment(h) for h in hazards.next(op))
         sql.extend(statements(op, operations.state, dialect))
 
     operations = Operations(dialect, state, collect)
@@ -295,4 +298,4 @@ def _revision_sql(revision: Revision, direction: str, state: Snapshot, dialect: 
 
 def _print(echo: Echo, dialect: Dialect, sql: list) -> None:
     for statement in sql:
-        echo(f"{sql_text(statement, dialect)};\n")
+        echo(printed(statement, dialect))

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine.interfaces import Dialect as SADialect
 
-from ..snapshot import Enum, Expression, ForeignKey, Table
+from ..snapshot import Enum, Expression, ForeignKey, Snapshot, Table
 from .ddl import DDL
 
 def token_pattern(quoted: str) -> re.Pattern:
@@ -247,6 +247,18 @@ class Dialect:
 
     def check_integrity(self, conn: Connection) -> None:
         """Raises when a revision left the data inconsistent in a way the database did not catch."""
+
+    # -- hazards (named and explained in hazards.py) ------------------------------------
+    def table_rewrite(self, op, before: Snapshot) -> Optional[str]:
+        """The hazard code when `op`, run on schema `before`, rewrites its whole table here; else None."""
+        return None
+
+    def blocks_writes(self, op) -> bool:
+        """Whether `op` on a table that has rows blocks writes to it while it scans or builds.
+
+        Asked of index builds, SET NOT NULL, and new foreign keys and checks.
+        """
+        return False
 
     # -- reflection --------------------------------------------------------------------
     def default_schema(self, conn: Connection) -> Optional[str]:

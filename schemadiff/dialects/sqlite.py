@@ -68,22 +68,32 @@ class SqliteDDL(DDL):
     keys off meanwhile and runs `PRAGMA foreign_key_check` afterwards.
     """
 
+    def rebuilds(self, op: o.Op, before: s.Snapshot) -> bool:
+        """Whether `op` on schema `before` needs a rebuild: SQLite's ALTER TABLE cannot do it."""
+        if isinstance(op, o.AlterColumn):
+            return op.changes != ("name",)
+        if isinstance(op, o.AddColumn):
+            c = op.column
+            default_ok = c.default is None or _CONSTANT.fullmatch(c.default.sql.strip())
+            return not ((c.nullable or c.default is not None) and default_ok and not (c.computed and c.computed.persisted))
+        if isinstance(op, o.DropColumn):
+            table = before.table(op.table_name, op.schema)
+            return table is None or _mentioned(table, op.column.name)  # an unknown table fails in the rebuild
+        return isinstance(op, (o.AddConstraint, o.DropConstraint))
+
     def _AlterColumn(self, op: o.AlterColumn, before, after) -> list:
-        if op.changes == ("name",):
+        if not self.rebuilds(op, before):
             old, new = (self.preparer.quote(n) for n in (op.existing.name, op.new.name))
             return [f"ALTER TABLE {self.table_name(op.table_name, op.schema)} RENAME COLUMN {old} TO {new}"]
         return self.rebuild(before, after, op.table_name, op.schema, {op.new.name: op.existing.name})
 
     def _AddColumn(self, op: o.AddColumn, before, after) -> list:
-        c = op.column
-        default_ok = c.default is None or _CONSTANT.fullmatch(c.default.sql.strip())
-        if (c.nullable or c.default is not None) and default_ok and not (c.computed and c.computed.persisted):
+        if not self.rebuilds(op, before):
             return super()._AddColumn(op, before, after)
         return self.rebuild(before, after, op.table_name, op.schema)
 
     def _DropColumn(self, op: o.DropColumn, before, after) -> list:
-        table = find_table(before, op.table_name, op.schema)
-        if _mentioned(table, op.column.name):
+        if self.rebuilds(op, before):
             return self.rebuild(before, after, op.table_name, op.schema)
         return super()._DropColumn(op, before, after)
 
@@ -174,6 +184,9 @@ class SqliteDialect(Dialect):
         @sa.event.listens_for(engine, "begin")
         def _begin(conn):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    def table_rewrite(self, op: o.Op, before: s.Snapshot) -> Optional[str]:
+        return "sqlite-rebuild" if self.ddl.rebuilds(op, before) else None
 
     def check_integrity(self, conn: Connection) -> None:
         broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
