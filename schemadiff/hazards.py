@@ -4,14 +4,16 @@ Hazards are found over a list of ops (a diff, or one revision's upgrade or downg
 dialect, from the schema the list starts at. An op on a table or enum created earlier in the same
 list has none: that object is new, so it holds no rows and nothing uses it yet. Which ops rewrite,
 rebuild or lock a table is the dialect's knowledge: `Dialect.table_rewrite` and
-`Dialect.blocks_writes` answer it, this module only names and explains.
+`Dialect.blocks_writes` answer it, this module only names and explains. SQLite keeps any value in
+any column, so type changes lose nothing there; MySQL gives a new NOT NULL column's rows an
+implicit value instead of failing. Without a dialect, every hazard that needs none is reported.
 
 | class         | code                | the op                                                           | dialects          |
 |---------------|---------------------|------------------------------------------------------------------|-------------------|
 | data-loss     | drop-table          | drops a table and its rows                                       | all               |
 | data-loss     | drop-column         | drops a column and its values                                    | all               |
-| data-loss     | narrow-type         | a type that holds less (VARCHAR(50) -> VARCHAR(20), BIGINT -> INT, NUMERIC scale) | all |
-| data-loss     | text-to-varchar     | unbounded text gets a length (TEXT -> VARCHAR(n))                | all               |
+| data-loss     | narrow-type         | a type that holds less (VARCHAR(50) -> VARCHAR(20), BIGINT -> INT, NUMERIC scale) | PostgreSQL, MySQL |
+| data-loss     | text-to-varchar     | unbounded text gets a length (TEXT -> VARCHAR(n))                | PostgreSQL, MySQL |
 | data-loss     | drop-enum-value     | an enum loses a value that rows may hold                         | PostgreSQL, MySQL |
 | table-rewrite | type-rewrite        | a type change that rewrites every row under an exclusive lock    | PostgreSQL, MySQL |
 | table-rewrite | sqlite-rebuild      | SQLite's ALTER TABLE cannot do it: the table is copied into a new one | SQLite       |
@@ -19,13 +21,13 @@ rebuild or lock a table is the dialect's knowledge: `Dialect.table_rewrite` and
 | locking       | set-not-null        | SET NOT NULL scans the whole table under an exclusive lock       | PostgreSQL        |
 | locking       | validated-fk        | a foreign key checks every row while writes wait                 | PostgreSQL, MySQL |
 | locking       | validated-check     | a check constraint checks every row while writes wait            | PostgreSQL, MySQL |
-| may-fail      | not-null-no-default | a NOT NULL column without a default: fails if the table has rows | all               |
+| may-fail      | not-null-no-default | a NOT NULL column without a default: fails if the table has rows | PostgreSQL, SQLite |
 | may-fail      | existing-nulls      | a column becomes NOT NULL: fails if a row holds NULL             | all               |
 | may-fail      | new-unique          | a unique constraint or index: fails on duplicate rows            | all               |
 | may-fail      | new-primary-key     | a primary key: fails on duplicate or NULL keys                   | all               |
 | may-fail      | new-check           | a check constraint: fails if a row breaks it                     | all               |
 | may-fail      | new-foreign-key     | a foreign key: fails if a row points at nothing                  | all               |
-| may-fail      | type-cast           | a type change across families: values that do not convert fail   | all               |
+| may-fail      | type-cast           | a type change across families: values that do not convert fail   | PostgreSQL, MySQL |
 | may-fail      | drop-default        | a NOT NULL column loses its default: inserts that omit it fail   | all               |
 """
 
@@ -138,9 +140,9 @@ def _hazards(op: o.Op, tracker: HazardTracker) -> Iterator[Hazard]:
     elif isinstance(op, o.DropColumn):
         yield Hazard("drop-column", f"drops column {_col(op, op.column.name)} and its values")
     elif isinstance(op, o.AddColumn):
-        yield from _add_column(op)
+        yield from _add_column(op, tracker.dialect)
     elif isinstance(op, o.AlterColumn):
-        yield from _alter_column(op)
+        yield from _alter_column(op, tracker.dialect)
     elif isinstance(op, o.AlterEnum):
         yield from _lost_values(op.existing.values, op.new.values, f"enum {op.target}")
     elif isinstance(op, o.AddConstraint):
@@ -155,15 +157,17 @@ def _col(op, name: str) -> str:
     return f"{qualified(op.schema, op.table_name)}.{name}"
 
 
-def _add_column(op: o.AddColumn) -> Iterator[Hazard]:
+def _add_column(op: o.AddColumn, dialect: Optional["Dialect"]) -> Iterator[Hazard]:
     c = op.column
+    if dialect is not None and not dialect.rejects_not_null_without_default:
+        return
     if not (c.nullable or c.default or c.autoincrement or c.identity or c.computed):
         yield Hazard("not-null-no-default", f"adds NOT NULL column {_col(op, c.name)} without a default: fails if the table has rows")
 
 
-def _alter_column(op: o.AlterColumn) -> Iterator[Hazard]:
+def _alter_column(op: o.AlterColumn, dialect: Optional["Dialect"]) -> Iterator[Hazard]:
     old, new, name = op.existing, op.new, _col(op, op.new.name)
-    if old.type != new.type:
+    if old.type != new.type and (dialect is None or dialect.enforces_column_types):
         yield from _type_change(name, old.type, new.type)
     if old.nullable and not new.nullable:
         yield Hazard("existing-nulls", f"makes {name} NOT NULL: fails if a row holds NULL")

@@ -249,6 +249,12 @@ class Dialect:
         """Raises when a revision left the data inconsistent in a way the database did not catch."""
 
     # -- hazards (named and explained in hazards.py) ------------------------------------
+    #: Whether column values are held to their declared type and size (SQLite keeps any value).
+    enforces_column_types = True
+    #: Whether a new NOT NULL column without a default fails on existing rows (rather than
+    #: giving them an implicit value).
+    rejects_not_null_without_default = True
+
     def table_rewrite(self, op, before: Snapshot) -> Optional[str]:
         """The hazard code when `op`, run on schema `before`, rewrites its whole table here; else None."""
         return None

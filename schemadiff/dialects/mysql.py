@@ -307,6 +307,9 @@ class MysqlDialect(Dialect):
         return self._mariadb or self._mysql_at_least(8, 0, 16)
 
     # -- hazards -------------------------------------------------------------------------
+    # ADD COLUMN ... NOT NULL gives the rows there the type's implicit default (0, '').
+    rejects_not_null_without_default = False
+
     def table_rewrite(self, op: o.Op, before: s.Snapshot) -> Optional[str]:
         if isinstance(op, o.AlterColumn) and "type" in op.changes:
             old, new = self.parse_type(op.existing.type), self.parse_type(op.new.type)

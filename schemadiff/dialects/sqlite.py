@@ -185,6 +185,9 @@ class SqliteDialect(Dialect):
         def _begin(conn):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
+    # Type affinity: a column keeps any value, whatever its declared type or length.
+    enforces_column_types = False
+
     def table_rewrite(self, op: o.Op, before: s.Snapshot) -> Optional[str]:
         return "sqlite-rebuild" if self.ddl.rebuilds(op, before) else None
 
