@@ -68,7 +68,7 @@ class Tripped:
 @dataclass(frozen=True)
 class GateResult:
     policy: Policy
-    #: What the gate looked at, e.g. "pending revisions" or "revisions new against origin/main".
+    #: Which revisions the gate looked at: "pending", "new against origin/main" or "in a:b".
     scope: str
     revisions: tuple[Revision, ...]
     tripped: tuple[Tripped, ...]
@@ -123,15 +123,15 @@ def gate(
 def _select(config: Config, revisions: RevisionMap, conn, base, rev_range) -> tuple[str, list[Revision]]:
     if rev_range is not None:
         start, end = revisions.resolve_range(rev_range)
-        return f"revisions {rev_range}", revisions.upgrade_path(start or (), end if end is not None else "heads")
+        return f"in {rev_range}", revisions.upgrade_path(start or (), end if end is not None else "heads")
     if base is None and conn is not None:
         current = read_versions(conn, config.version_table, config.version_table_schema)
-        return "pending revisions", revisions.upgrade_path(current, "heads")
+        return "pending", revisions.upgrade_path(current, "heads")
     base = base or config.review_base
     if not base:
         raise SchemadiffError("no revisions to gate without a database: pass --base or --range, or set review_base in [tool.schemadiff]")
     new = new_scripts(config.versions_dir, base)
-    return f"revisions new against {base}", [r for r in revisions if r.path.resolve() in new]
+    return f"new against {base}", [r for r in revisions if r.path.resolve() in new]
 
 
 def _dialect_of_url(url: str) -> Dialect:
@@ -146,9 +146,10 @@ def _dialect_of_url(url: str) -> Dialect:
 
 
 def gate_headline(result: GateResult) -> str:
-    """E.g. `fail_on data-loss: 1 hazard trips it in 2 pending revisions (ab12, cd34)`."""
+    """E.g. `fail_on data-loss: 1 hazard trips it in 2 revisions pending: ab12, cd34`."""
     ids = ", ".join(r.id for r in result.revisions)
-    checked = f"{len(result.revisions)} {result.scope}" + (f" ({ids})" if ids else "")
+    count = len(result.revisions)
+    checked = f"{count} revision{'s' * (count != 1)} {result.scope}" + (f": {ids}" if ids else "")
     n = len(result.tripped)
     verdict = f"{n} hazard{'s' * (n != 1)} trip{'s' * (n == 1)} it" if n else "nothing trips it"
     return f"fail_on {', '.join(result.policy.fail_on)}: {verdict} in {checked}"

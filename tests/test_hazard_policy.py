@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from conftest import DIALECTS
+from schemadiff.config import load_config
+from schemadiff.hazard_policy import gate, parse_policy
 from test_cli import MODELS, assert_one_line_error, run
 
 # The models after a change that loses data: account.name goes.
@@ -44,7 +46,7 @@ def test_fail_on_gates_the_pending_revisions(db, project):
     tripped = run(project, "check", "--fail-on", "data-loss,locking", *args)
     assert tripped.returncode == 1, tripped.stderr
     assert "No differences" in tripped.stdout
-    assert "fail_on data-loss, locking: 1 hazard trips it in 1 pending revisions (bbb222)" in tripped.stdout
+    assert "fail_on data-loss, locking: 1 hazard trips it in 1 revision pending: bbb222" in tripped.stdout
     assert "bbb222 (drop name): - column account.name VARCHAR(50) NOT NULL: hazard(data-loss/drop-column)" in tripped.stdout
 
     by_code = run(project, "check", "--fail-on", "drop-column", *args)
@@ -52,12 +54,12 @@ def test_fail_on_gates_the_pending_revisions(db, project):
 
     other_class = run(project, "check", "--fail-on", "locking", *args)
     assert other_class.returncode == 0, other_class.stdout
-    assert "fail_on locking: nothing trips it in 1 pending revisions (bbb222)" in other_class.stdout
+    assert "fail_on locking: nothing trips it in 1 revision pending: bbb222" in other_class.stdout
 
     assert run(project, "upgrade", "--url", db.url).returncode == 0
     applied = run(project, "check", "--fail-on", "data-loss", "--url", db.url, "--metadata", "models2:metadata")
     assert applied.returncode == 0, applied.stdout
-    assert "nothing trips it in 0 pending revisions" in applied.stdout
+    assert "nothing trips it in 0 revisions pending" in applied.stdout
 
 
 def test_fail_on_from_the_config_and_the_flag_beating_it(project):
@@ -98,6 +100,7 @@ def test_format_and_output(project):
     assert report["summary"] == "1 change in 1 table, 1 hazard (1 data-loss)"
     assert report["gate"]["fail_on"] == ["data-loss"]
     assert report["gate"]["revisions"] == ["bbb222"]
+    assert report["gate"]["scope"] == "pending"
     assert [(t["revision"], t["code"], t["class"]) for t in report["gate"]["tripped"]] == [("bbb222", "drop-column", "data-loss")]
 
     markdown = run(project, *args, "--format", "markdown")
@@ -133,19 +136,23 @@ def test_base_gates_the_scripts_new_against_it(project):
 
     untracked = run(project, *args, "--base", "main")
     assert untracked.returncode == 1, untracked.stderr
-    assert "1 hazard trips it in 1 revisions new against main (bbb222)" in untracked.stdout
+    assert "1 hazard trips it in 1 revision new against main: bbb222" in untracked.stdout
 
     git(project, "add", ".")
     git(project, "commit", "-qm", "drop name")
     committed = run(project, *args, "--base", "main")
-    assert committed.returncode == 1 and "(bbb222)" in committed.stdout
+    assert committed.returncode == 1 and "new against main: bbb222" in committed.stdout
     assert run(project, *args, "--base", "feature").returncode == 0  # nothing new against itself
 
     with (project / "pyproject.toml").open("a") as f:
-        f.write('review_base = "main"\n')
+        f.write(f'review_base = "main"\nurl = "{url}"\n')
+    offline = gate(load_config(project), parse_policy(["data-loss"]))  # no connection: review_base
+    assert (offline.scope, [r.id for r in offline.revisions]) == ("new against main", ["bbb222"])
+    assert [(t.revision.id, t.hazard.code) for t in offline.tripped] == [("bbb222", "drop-column")]
+
     assert run(project, *args, "--range", "base:aaa111").returncode == 0
     ranged = run(project, *args, "--range", "aaa111:bbb222")
-    assert ranged.returncode == 1 and "in 1 revisions aaa111:bbb222 (bbb222)" in ranged.stdout
+    assert ranged.returncode == 1 and "in 1 revision in aaa111:bbb222: bbb222" in ranged.stdout
 
     assert_one_line_error(run(project, *args, "--base", "no-such-branch"), "cannot compare with git base 'no-such-branch'")
 
