@@ -12,13 +12,19 @@ from typing import Callable, Optional
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
 
 from conftest import DIALECTS
+from golden_render import SA_DIALECTS
+from schemadiff import ops as o
+from schemadiff import snapshot_metadata
 from schemadiff.compare import compare
 from schemadiff.dialects import for_sa_dialect
 from schemadiff.execute import run_op
 from schemadiff.hazards import CLASSES, CODES, assess
+from schemadiff.render import ScriptInfo, render_script
 from schemadiff.state import apply
+from strategies import build, schema_specs
 
 
 def table(metadata: sa.MetaData, *columns, name: str = "item") -> sa.Table:
@@ -263,3 +269,18 @@ def _runs_with(engine: sa.Engine, ops, database, rows) -> bool:
     except sa.exc.DBAPIError:
         return False
     return True
+
+
+@pytest.mark.parametrize("dialect_name", sorted(SA_DIALECTS))
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(before=schema_specs(), after=schema_specs())
+def test_nothing_is_lost_silently(dialect_name, before, after):
+    """Invariant 4: each drop in a script, upgrade or downgrade, carries its data-loss hazard."""
+    dialect = for_sa_dialect(SA_DIALECTS[dialect_name])
+    start = snapshot_metadata(build(before), dialect)
+    ops = compare(start, snapshot_metadata(build(after), dialect))
+    source = render_script(ops, ScriptInfo("generated", "rev"), dialect, start=start)
+    upgrade, downgrade = source.split("def downgrade() -> None:")
+    for text, side in ((upgrade, ops), (downgrade, o.reverse_all(ops))):
+        for kind, code in ((o.DropTable, "drop-table"), (o.DropColumn, "drop-column")):
+            assert text.count(f"# hazard(data-loss/{code}):") == sum(isinstance(op, kind) for op in side)
