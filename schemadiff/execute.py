@@ -54,7 +54,7 @@ def script_sql(ops: list[o.Op], start: Snapshot, dialect: Dialect) -> list[str]:
     tracker = HazardTracker(dialect, start)
     result = []
     for op in ops:
-        result += [printed(Comment(h), dialect) for h in tracker.next(op)]
+        result += [printed(Comment(h), dialect) for h in tracker.hazards(op)]
         result += [printed(s, dialect) for s in statements(op, start, dialect)]
         start = apply(start, op)
     return result

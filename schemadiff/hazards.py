@@ -98,20 +98,19 @@ class HazardTracker:
     def __init__(self, dialect: Optional["Dialect"] = None, start: Optional[s.Snapshot] = None):
         self.dialect = dialect
         self.state = start
-        self.created: set[tuple[Optional[str], str]] = set()
+        self.created: set = set()  # keys (see _key) of the tables and enums the list created
 
-    def next(self, op: o.Op) -> tuple[Hazard, ...]:
+    def hazards(self, op: o.Op) -> tuple[Hazard, ...]:
+        """The hazards of `op`, the next op of the list."""
         found = () if _key(op) in self.created else tuple(_hazards(op, self))
         self._follow(op)
         return found
 
     def _follow(self, op: o.Op) -> None:
-        if isinstance(op, o.CreateTable):
-            self.created.add((op.table.schema, op.table.name))
-        elif isinstance(op, o.CreateEnum):
-            self.created.add((op.enum.schema, "enum " + op.enum.name))
-        elif isinstance(op, o.RenameTable) and (op.schema, op.old_name) in self.created:
-            self.created.add((op.schema, op.new_name))
+        if isinstance(op, (o.CreateTable, o.CreateEnum)):
+            self.created.add(_key(op))
+        elif isinstance(op, o.RenameTable) and _key(op) in self.created:
+            self.created.add(("table", op.schema, op.new_name))
         if self.state is not None:
             self.state = apply(self.state, op)
 
@@ -119,19 +118,22 @@ class HazardTracker:
 def assess(ops: Sequence[o.Op], dialect: Optional["Dialect"] = None, start: Optional[s.Snapshot] = None) -> list[tuple[Hazard, ...]]:
     """The hazards of each op of `ops`, in order, run on `dialect` from the schema `start`."""
     tracker = HazardTracker(dialect, start)
-    return [tracker.next(op) for op in ops]
+    return [tracker.hazards(op) for op in ops]
 
 
-def _key(op: o.Op) -> Optional[tuple[Optional[str], str]]:
-    if isinstance(op, (o.DropTable, o.CreateTable)):
-        return op.table.schema, op.table.name
+def _key(op: o.Op) -> Optional[tuple[str, Optional[str], str]]:
+    """The table or enum that `op` works on, as ("table" or "enum", schema, name)."""
+    if isinstance(op, (o.CreateTable, o.DropTable)):
+        return "table", op.table.schema, op.table.name
+    if isinstance(op, (o.CreateEnum, o.DropEnum)):
+        return "enum", op.enum.schema, op.enum.name
     if isinstance(op, o.AlterEnum):
-        return op.new.schema, "enum " + op.new.name
-    if isinstance(op, o.DropEnum):
-        return op.enum.schema, "enum " + op.enum.name
-    if hasattr(op, "table_name"):
-        return op.schema, op.table_name
-    return None
+        return "enum", op.new.schema, op.new.name
+    if isinstance(op, o.RenameTable):
+        return "table", op.schema, op.old_name
+    if isinstance(op, o.Execute):
+        return None
+    return "table", op.schema, op.table_name
 
 
 def _hazards(op: o.Op, tracker: HazardTracker) -> Iterator[Hazard]:

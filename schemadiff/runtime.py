@@ -281,10 +281,10 @@ def _replay(revisions: RevisionMap, upto: tuple[str, ...], dialect: Dialect) -> 
 
 def _revision_sql(revision: Revision, direction: str, state: Snapshot, dialect: Dialect):
     sql: list = []
-    hazards = HazardTracker(dialect, state)
+    tracker = HazardTracker(dialect, state)
 
     def collect(op: o.Op) -> None:
-        sql.extend(Comment(h) for h in hazards.next(op))
+        sql.extend(Comment(h) for h in tracker.hazards(op))
         sql.extend(statements(op, operations.state, dialect))
 
     operations = Operations(dialect, state, collect)
