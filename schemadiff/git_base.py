@@ -15,13 +15,39 @@ from .errors import SchemadiffError
 def new_scripts(versions_dir: Path, base: str) -> set[Path]:
     """The resolved paths of scripts under `versions_dir` that are new against git ref `base`."""
     if not versions_dir.is_dir():
-        raise SchemadiffError(f"no migrations folder at {versions_dir}: run `schemadiff init` first")
+        raise SchemadiffError(
+            f"no migrations folder at {versions_dir}: run `schemadiff init` first"
+        )
     top = Path(_git(versions_dir, "rev-parse", "--show-toplevel", error="not a git repository"))
-    merge_base = _git(top, "merge-base", "HEAD", base, error=f"cannot compare with git base {base!r}")
+    merge_base = _git(
+        top, "merge-base", "HEAD", base, error=f"cannot compare with git base {base!r}"
+    )
     folder = str(versions_dir.resolve().relative_to(top.resolve()))
-    added = _git(top, "diff", "--name-only", "--diff-filter=A", merge_base, "--", folder, error="git diff failed")
-    untracked = _git(top, "ls-files", "--others", "--exclude-standard", "--full-name", "--", folder, error="git ls-files failed")
-    return {(top / line).resolve() for line in (added + "\n" + untracked).splitlines() if line.endswith(".py")}
+    added = _git(
+        top,
+        "diff",
+        "--name-only",
+        "--diff-filter=A",
+        merge_base,
+        "--",
+        folder,
+        error="git diff failed",
+    )
+    untracked = _git(
+        top,
+        "ls-files",
+        "--others",
+        "--exclude-standard",
+        "--full-name",
+        "--",
+        folder,
+        error="git ls-files failed",
+    )
+    return {
+        (top / line).resolve()
+        for line in (added + "\n" + untracked).splitlines()
+        if line.endswith(".py")
+    }
 
 
 def _git(cwd: Path, *args: str, error: str) -> str:

@@ -18,13 +18,23 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from . import ops as o
+from .api import connect
 from .config import Config
 from .dialects import for_sa_dialect
 from .dialects.base import Dialect
 from .errors import SchemadiffError
 from .git_base import new_scripts
 from .hazards import CLASSES, CODES, Hazard, assess
-from .report import NO_CHANGES, Found, as_markdown, as_text, describe, json_changes, op_name, summary
+from .report import (
+    NO_CHANGES,
+    Found,
+    as_markdown,
+    as_text,
+    describe,
+    json_changes,
+    op_name,
+    summary,
+)
 from .revision_ops import record_revisions
 from .revisions import Revision, RevisionMap
 from .scripts import revision_map
@@ -74,22 +84,26 @@ class GateResult:
     tripped: tuple[Tripped, ...]
 
 
-def configured_policy(config: Config, fail_on: Optional[str], base: Optional[str], rev_range: Optional[str]) -> Policy:
+def configured_policy(
+    config: Config, fail_on: Optional[str], base: Optional[str], rev_range: Optional[str]
+) -> Policy:
     """The policy of `--fail-on`, or else of `fail_on` in the config."""
     if fail_on is not None:
         policy = parse_policy([fail_on])
     else:
         policy = parse_policy(config.fail_on, "fail_on in [tool.schemadiff]")
     if not policy.fail_on and (base is not None or rev_range is not None):
-        raise SchemadiffError("--base and --range choose the revisions that --fail-on gates: give --fail-on, or set fail_on in [tool.schemadiff]")
+        raise SchemadiffError(
+            "--base and --range choose the revisions that --fail-on gates: give --fail-on, or set fail_on in [tool.schemadiff]"
+        )
     return policy
 
 
-def online_gate(config: Config, policy: Policy, base: Optional[str] = None, rev_range: Optional[str] = None) -> Optional[GateResult]:
+def online_gate(
+    config: Config, policy: Policy, base: Optional[str] = None, rev_range: Optional[str] = None
+) -> Optional[GateResult]:
     """The gate of an online check, None when the policy fails on nothing. Without a range or a
     base it looks at the revisions that the database has not applied yet."""
-    from .api import connect
-
     if not policy.fail_on:
         return None
     if base is not None or rev_range is not None:
@@ -107,7 +121,9 @@ def gate(
 ) -> GateResult:
     """The hazards of the selected revisions' upgrades that `policy` fails on."""
     revisions = revision_map(config)
-    dialect = for_sa_dialect(conn.dialect) if conn is not None else _dialect_of_url(config.require_url())
+    dialect = (
+        for_sa_dialect(conn.dialect) if conn is not None else _dialect_of_url(config.require_url())
+    )
     scope, selected = _select(config, revisions, conn, base, rev_range)
     recorded = record_revisions(revisions, selected, dialect)
     tripped = [
@@ -120,16 +136,22 @@ def gate(
     return GateResult(policy, scope, tuple(r.revision for r in recorded), tuple(tripped))
 
 
-def _select(config: Config, revisions: RevisionMap, conn, base, rev_range) -> tuple[str, list[Revision]]:
+def _select(
+    config: Config, revisions: RevisionMap, conn, base, rev_range
+) -> tuple[str, list[Revision]]:
     if rev_range is not None:
         start, end = revisions.resolve_range(rev_range)
-        return f"in {rev_range}", revisions.upgrade_path(start or (), end if end is not None else "heads")
+        return f"in {rev_range}", revisions.upgrade_path(
+            start or (), end if end is not None else "heads"
+        )
     if base is None and conn is not None:
         current = read_versions(conn, config.version_table, config.version_table_schema)
         return "pending", revisions.upgrade_path(current, "heads")
     base = base or config.review_base
     if not base:
-        raise SchemadiffError("no revisions to gate without a database: pass --base or --range, or set review_base in [tool.schemadiff]")
+        raise SchemadiffError(
+            "no revisions to gate without a database: pass --base or --range, or set review_base in [tool.schemadiff]"
+        )
     new = new_scripts(config.versions_dir, base)
     return f"new against {base}", [r for r in revisions if r.path.resolve() in new]
 
@@ -158,7 +180,10 @@ def gate_headline(result: GateResult) -> str:
 def check_report(ops: Sequence[o.Op], found: Found, result: Optional[GateResult], fmt: str) -> str:
     """What `check` prints: the drift between database and models, then the gate's verdict."""
     if fmt == "json":
-        document: dict = {"changes": json_changes(ops, found), "summary": summary(ops, found) if ops else NO_CHANGES}
+        document: dict = {
+            "changes": json_changes(ops, found),
+            "summary": summary(ops, found) if ops else NO_CHANGES,
+        }
         document["gate"] = None if result is None else _gate_json(result)
         return json.dumps(document, indent=2)
     drift = as_markdown(ops, found) if fmt == "markdown" else as_text(ops, found)
@@ -166,7 +191,10 @@ def check_report(ops: Sequence[o.Op], found: Found, result: Optional[GateResult]
         return drift
     if fmt == "markdown":
         lines = ["", "", "### Hazard gate", "", gate_headline(result), ""]
-        lines += [f"- `{t.revision.id}` {t.revision.message}: `{describe(t.op)}`: **{t.hazard.kind}** `{t.hazard.code}`: {t.hazard.message}" for t in result.tripped]
+        lines += [
+            f"- `{t.revision.id}` {t.revision.message}: `{describe(t.op)}`: **{t.hazard.kind}** `{t.hazard.code}`: {t.hazard.message}"
+            for t in result.tripped
+        ]
     else:
         lines = ["", "", gate_headline(result)] + [f"  ! {t}" for t in result.tripped]
     return drift + "\n".join(lines)
@@ -178,7 +206,12 @@ def _gate_json(result: GateResult) -> dict:
         "scope": result.scope,
         "revisions": [r.id for r in result.revisions],
         "tripped": [
-            {"revision": t.revision.id, "op": op_name(t.op), "summary": describe(t.op), **t.hazard.as_dict()}
+            {
+                "revision": t.revision.id,
+                "op": op_name(t.op),
+                "summary": describe(t.op),
+                **t.hazard.as_dict(),
+            }
             for t in result.tripped
         ],
     }

@@ -115,7 +115,9 @@ class HazardTracker:
             self.state = apply(self.state, op)
 
 
-def assess(ops: Sequence[o.Op], dialect: Optional["Dialect"] = None, start: Optional[s.Snapshot] = None) -> list[tuple[Hazard, ...]]:
+def assess(
+    ops: Sequence[o.Op], dialect: Optional["Dialect"] = None, start: Optional[s.Snapshot] = None
+) -> list[tuple[Hazard, ...]]:
     """The hazards of each op of `ops`, in order, run on `dialect` from the schema `start`."""
     tracker = HazardTracker(dialect, start)
     return [tracker.hazards(op) for op in ops]
@@ -150,7 +152,10 @@ def _hazards(op: o.Op, tracker: HazardTracker) -> Iterator[Hazard]:
     elif isinstance(op, o.AddConstraint):
         yield from _new_constraint(op.target, op.constraint)
     elif isinstance(op, o.CreateIndex) and op.index.unique:
-        yield Hazard("new-unique", f"adds unique index {op.index.name} on {op.target}: fails if rows repeat a key")
+        yield Hazard(
+            "new-unique",
+            f"adds unique index {op.index.name} on {op.target}: fails if rows repeat a key",
+        )
     if tracker.dialect is not None:
         yield from _dialect_hazards(op, tracker.dialect, tracker.state or s.Snapshot())
 
@@ -164,7 +169,10 @@ def _add_column(op: o.AddColumn, dialect: Optional["Dialect"]) -> Iterator[Hazar
     if dialect is not None and not dialect.rejects_not_null_without_default:
         return
     if not (c.nullable or c.default or c.autoincrement or c.identity or c.computed):
-        yield Hazard("not-null-no-default", f"adds NOT NULL column {_col(op, c.name)} without a default: fails if the table has rows")
+        yield Hazard(
+            "not-null-no-default",
+            f"adds NOT NULL column {_col(op, c.name)} without a default: fails if the table has rows",
+        )
 
 
 def _alter_column(op: o.AlterColumn, dialect: Optional["Dialect"]) -> Iterator[Hazard]:
@@ -174,7 +182,10 @@ def _alter_column(op: o.AlterColumn, dialect: Optional["Dialect"]) -> Iterator[H
     if old.nullable and not new.nullable:
         yield Hazard("existing-nulls", f"makes {name} NOT NULL: fails if a row holds NULL")
     if old.default is not None and new.default is None and not new.nullable:
-        yield Hazard("drop-default", f"drops the default of NOT NULL column {name}: inserts that omit it fail")
+        yield Hazard(
+            "drop-default",
+            f"drops the default of NOT NULL column {name}: inserts that omit it fail",
+        )
 
 
 def _type_change(name: str, old: str, new: str) -> Iterator[Hazard]:
@@ -182,18 +193,29 @@ def _type_change(name: str, old: str, new: str) -> Iterator[Hazard]:
     if old_values is not None and new_values is not None:
         yield from _lost_values(old_values, new_values, f"the ENUM of {name}")
     elif narrows(old, new):
-        yield Hazard("narrow-type", f"narrows {name} from {old} to {new}: values that do not fit are cut or rejected")
+        yield Hazard(
+            "narrow-type",
+            f"narrows {name} from {old} to {new}: values that do not fit are cut or rejected",
+        )
     elif bounds_text(old, new):
-        yield Hazard("text-to-varchar", f"limits {name} from {old} to {new}: longer values are cut or rejected")
+        yield Hazard(
+            "text-to-varchar",
+            f"limits {name} from {old} to {new}: longer values are cut or rejected",
+        )
     elif not widens(old, new) and not is_string(new):
-        yield Hazard("type-cast", f"converts {name} from {old} to {new}: fails on a value that does not convert")
+        yield Hazard(
+            "type-cast",
+            f"converts {name} from {old} to {new}: fails on a value that does not convert",
+        )
 
 
 def _lost_values(old: Sequence[str], new: Sequence[str], what: str) -> Iterator[Hazard]:
     gone = [v for v in old if v not in new]
     if gone:
         values = ", ".join(repr(v) for v in gone)
-        yield Hazard("drop-enum-value", f"removes {values} from {what}: rows that hold them fail or lose it")
+        yield Hazard(
+            "drop-enum-value", f"removes {values} from {what}: rows that hold them fail or lose it"
+        )
 
 
 _NEW_CONSTRAINT = {
@@ -214,18 +236,35 @@ def _new_constraint(table: str, constraint: s.Constraint) -> Iterator[Hazard]:
 def _dialect_hazards(op: o.Op, dialect: "Dialect", before: s.Snapshot) -> Iterator[Hazard]:
     rewrite = dialect.table_rewrite(op, before)
     if rewrite == "type-rewrite":
-        yield Hazard(rewrite, f"changes {_col(op, op.new.name)} from {op.existing.type} to {op.new.type}: {dialect.name} rewrites the table, which is locked meanwhile")
+        yield Hazard(
+            rewrite,
+            f"changes {_col(op, op.new.name)} from {op.existing.type} to {op.new.type}: {dialect.name} rewrites the table, which is locked meanwhile",
+        )
     elif rewrite == "sqlite-rebuild":
-        yield Hazard(rewrite, f"rebuilds table {op.target}: SQLite copies every row into a new table")
+        yield Hazard(
+            rewrite, f"rebuilds table {op.target}: SQLite copies every row into a new table"
+        )
     if dialect.blocks_writes(op):
         yield _lock(op, dialect.name)
 
 
 def _lock(op: o.Op, dialect_name: str) -> Hazard:
     if isinstance(op, o.AlterColumn):
-        return Hazard("set-not-null", f"SET NOT NULL on {_col(op, op.new.name)} scans the table while {dialect_name} blocks its writes")
+        return Hazard(
+            "set-not-null",
+            f"SET NOT NULL on {_col(op, op.new.name)} scans the table while {dialect_name} blocks its writes",
+        )
     if isinstance(op, o.AddConstraint) and isinstance(op.constraint, s.ForeignKey):
-        return Hazard("validated-fk", f"foreign key on {op.target} is checked against every row while {dialect_name} blocks writes")
+        return Hazard(
+            "validated-fk",
+            f"foreign key on {op.target} is checked against every row while {dialect_name} blocks writes",
+        )
     if isinstance(op, o.AddConstraint) and isinstance(op.constraint, s.CheckConstraint):
-        return Hazard("validated-check", f"check on {op.target} is checked against every row while {dialect_name} blocks writes")
-    return Hazard("index-lock", f"builds an index on {op.target} without CONCURRENTLY: {dialect_name} blocks writes to it meanwhile")
+        return Hazard(
+            "validated-check",
+            f"check on {op.target} is checked against every row while {dialect_name} blocks writes",
+        )
+    return Hazard(
+        "index-lock",
+        f"builds an index on {op.target} without CONCURRENTLY: {dialect_name} blocks writes to it meanwhile",
+    )

@@ -27,7 +27,9 @@ class RecordedRevision:
     ops: tuple[o.Op, ...]
 
 
-def record_upgrade(revision: Revision, start: Snapshot, dialect: Dialect) -> tuple[RecordedRevision, Snapshot]:
+def record_upgrade(
+    revision: Revision, start: Snapshot, dialect: Dialect
+) -> tuple[RecordedRevision, Snapshot]:
     """(the revision's upgrade recorded from schema `start`, the schema after it)."""
     recorded: list[o.Op] = []
     operations = Operations(dialect, start, recorded.append)
@@ -39,7 +41,9 @@ def record_upgrade(revision: Revision, start: Snapshot, dialect: Dialect) -> tup
     return RecordedRevision(revision, start, tuple(recorded)), operations.state
 
 
-def record_revisions(revisions: RevisionMap, wanted: Sequence[Revision], dialect: Dialect) -> list[RecordedRevision]:
+def record_revisions(
+    revisions: RevisionMap, wanted: Sequence[Revision], dialect: Dialect
+) -> list[RecordedRevision]:
     """The upgrades of `wanted`, in history order; every revision before them is replayed too."""
     ids = {r.id for r in wanted}
     if not ids:

@@ -17,8 +17,24 @@ _LOB_RANK = {
     **{name: 10 + rank for rank, name in enumerate(("TINYBLOB", "BLOB", "MEDIUMBLOB", "LONGBLOB"))},
 }
 # Strings with no length limit where they are declared without one.
-_UNBOUNDED_TEXT = {"TEXT", "CLOB", "MEDIUMTEXT", "LONGTEXT", "VARCHAR", "CHARACTER VARYING", "NVARCHAR"}
-_BOUNDED_TEXT = {"VARCHAR", "CHARACTER VARYING", "NVARCHAR", "CHAR", "CHARACTER", "NCHAR", "TINYTEXT"}
+_UNBOUNDED_TEXT = {
+    "TEXT",
+    "CLOB",
+    "MEDIUMTEXT",
+    "LONGTEXT",
+    "VARCHAR",
+    "CHARACTER VARYING",
+    "NVARCHAR",
+}
+_BOUNDED_TEXT = {
+    "VARCHAR",
+    "CHARACTER VARYING",
+    "NVARCHAR",
+    "CHAR",
+    "CHARACTER",
+    "NCHAR",
+    "TINYTEXT",
+}
 _TYPE = re.compile(r"^([A-Z ]+?)\s*(?:\(([\d\s,]+)\))?(?:\s+(.*))?$")
 _ENUM = re.compile(r"^ENUM\((.*)\)$", re.DOTALL)
 _ENUM_VALUE = re.compile(r"'((?:[^']|'')*)'")
@@ -67,7 +83,9 @@ def widens(old: str, new: str) -> bool:
 
 def is_string(type_: str) -> bool:
     parsed = _parse(type_)
-    return parsed is not None and (parsed[0] in _UNBOUNDED_TEXT | _BOUNDED_TEXT or parsed[0] in _LOB_RANK)
+    return parsed is not None and (
+        parsed[0] in _UNBOUNDED_TEXT | _BOUNDED_TEXT or parsed[0] in _LOB_RANK
+    )
 
 
 def bounds_text(old: str, new: str) -> bool:

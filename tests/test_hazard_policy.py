@@ -28,10 +28,32 @@ def project(tmp_path):
 
 def pending_drop(project: Path, url: str) -> None:
     """The database at aaa111 (account with name), and bbb222 (drops name) written, not applied."""
-    first = run(project, "generate", "-m", "create account", "--rev-id", "aaa111", "--url", url, "--metadata", "models:metadata")
+    first = run(
+        project,
+        "generate",
+        "-m",
+        "create account",
+        "--rev-id",
+        "aaa111",
+        "--url",
+        url,
+        "--metadata",
+        "models:metadata",
+    )
     assert first.returncode == 0, first.stderr
     assert run(project, "upgrade", "--url", url).returncode == 0
-    second = run(project, "generate", "-m", "drop name", "--rev-id", "bbb222", "--url", url, "--metadata", "models2:metadata")
+    second = run(
+        project,
+        "generate",
+        "-m",
+        "drop name",
+        "--rev-id",
+        "bbb222",
+        "--url",
+        url,
+        "--metadata",
+        "models2:metadata",
+    )
     assert second.returncode == 0, second.stderr
 
 
@@ -46,8 +68,14 @@ def test_fail_on_gates_the_pending_revisions(db, project):
     tripped = run(project, "check", "--fail-on", "data-loss,locking", *args)
     assert tripped.returncode == 1, tripped.stderr
     assert "No differences" in tripped.stdout
-    assert "fail_on data-loss, locking: 1 hazard trips it in 1 revision pending: bbb222" in tripped.stdout
-    assert "bbb222 (drop name): - column account.name VARCHAR(50) NOT NULL: hazard(data-loss/drop-column)" in tripped.stdout
+    assert (
+        "fail_on data-loss, locking: 1 hazard trips it in 1 revision pending: bbb222"
+        in tripped.stdout
+    )
+    assert (
+        "bbb222 (drop name): - column account.name VARCHAR(50) NOT NULL: hazard(data-loss/drop-column)"
+        in tripped.stdout
+    )
 
     by_code = run(project, "check", "--fail-on", "drop-column", *args)
     assert by_code.returncode == 1 and "hazard(data-loss/drop-column)" in by_code.stdout
@@ -57,7 +85,16 @@ def test_fail_on_gates_the_pending_revisions(db, project):
     assert "fail_on locking: nothing trips it in 1 revision pending: bbb222" in other_class.stdout
 
     assert run(project, "upgrade", "--url", db.url).returncode == 0
-    applied = run(project, "check", "--fail-on", "data-loss", "--url", db.url, "--metadata", "models2:metadata")
+    applied = run(
+        project,
+        "check",
+        "--fail-on",
+        "data-loss",
+        "--url",
+        db.url,
+        "--metadata",
+        "models2:metadata",
+    )
     assert applied.returncode == 0, applied.stdout
     assert "nothing trips it in 0 revisions pending" in applied.stdout
 
@@ -77,8 +114,15 @@ def test_fail_on_from_the_config_and_the_flag_beating_it(project):
 def test_bad_policies_are_one_line_errors(project):
     url = f"sqlite:///{project / 'app.db'}"
     args = ("--url", url, "--metadata", "models:metadata")
-    assert_one_line_error(run(project, "check", "--fail-on", "data-loss,explosions", *args), "--fail-on", "'explosions'", "classes: data-loss")
-    assert_one_line_error(run(project, "check", "--base", "main", *args), "--base and --range", "--fail-on")
+    assert_one_line_error(
+        run(project, "check", "--fail-on", "data-loss,explosions", *args),
+        "--fail-on",
+        "'explosions'",
+        "classes: data-loss",
+    )
+    assert_one_line_error(
+        run(project, "check", "--base", "main", *args), "--base and --range", "--fail-on"
+    )
     with (project / "pyproject.toml").open("a") as f:
         f.write('fail_on = ["lokcing"]\n')
     assert_one_line_error(run(project, "check", *args), "fail_on in [tool.schemadiff]", "'lokcing'")
@@ -95,43 +139,94 @@ def test_format_and_output(project):
     report = json.loads((project / "report.json").read_text())
     assert [c["op"] for c in report["changes"]] == ["drop_column"]
     assert report["changes"][0]["hazards"] == [
-        {"class": "data-loss", "code": "drop-column", "message": "drops column account.name and its values"}
+        {
+            "class": "data-loss",
+            "code": "drop-column",
+            "message": "drops column account.name and its values",
+        }
     ]
     assert report["summary"] == "1 change in 1 table, 1 hazard (1 data-loss)"
     assert report["gate"]["fail_on"] == ["data-loss"]
     assert report["gate"]["revisions"] == ["bbb222"]
     assert report["gate"]["scope"] == "pending"
-    assert [(t["revision"], t["code"], t["class"]) for t in report["gate"]["tripped"]] == [("bbb222", "drop-column", "data-loss")]
+    assert [(t["revision"], t["code"], t["class"]) for t in report["gate"]["tripped"]] == [
+        ("bbb222", "drop-column", "data-loss")
+    ]
 
     markdown = run(project, *args, "--format", "markdown")
     assert markdown.returncode == 1
     assert "### table account" in markdown.stdout
-    assert "  - **data-loss** `drop-column`: drops column account.name and its values" in markdown.stdout
+    assert (
+        "  - **data-loss** `drop-column`: drops column account.name and its values"
+        in markdown.stdout
+    )
     assert "### Hazard gate" in markdown.stdout
-    assert "- `bbb222` drop name: `- column account.name VARCHAR(50) NOT NULL`: **data-loss** `drop-column`" in markdown.stdout
+    assert (
+        "- `bbb222` drop name: `- column account.name VARCHAR(50) NOT NULL`: **data-loss** `drop-column`"
+        in markdown.stdout
+    )
 
     text = run(project, *args, "--output", "report.txt")
     assert text.returncode == 1 and text.stdout == ""
     assert "! hazard(data-loss/drop-column)" in (project / "report.txt").read_text()
 
-    assert_one_line_error(run(project, *args, "--output", "no/such/folder/report.txt"), "--output", "cannot write")
+    assert_one_line_error(
+        run(project, *args, "--output", "no/such/folder/report.txt"), "--output", "cannot write"
+    )
 
 
 def git(cwd: Path, *args: str) -> str:
-    identity = ["-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "init.defaultBranch=main"]
-    return subprocess.run(["git", *identity, *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+    identity = [
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@example.com",
+        "-c",
+        "init.defaultBranch=main",
+    ]
+    return subprocess.run(
+        ["git", *identity, *args], cwd=cwd, check=True, capture_output=True, text=True
+    ).stdout
 
 
 def test_base_gates_the_scripts_new_against_it(project):
     url = f"sqlite:///{project / 'app.db'}"
     (project / ".gitignore").write_text("*.db\n__pycache__/\n")
-    assert run(project, "generate", "-m", "create account", "--rev-id", "aaa111", "--url", url, "--metadata", "models:metadata").returncode == 0
+    assert (
+        run(
+            project,
+            "generate",
+            "-m",
+            "create account",
+            "--rev-id",
+            "aaa111",
+            "--url",
+            url,
+            "--metadata",
+            "models:metadata",
+        ).returncode
+        == 0
+    )
     git(project, "init", "-q")
     git(project, "add", ".")
     git(project, "commit", "-qm", "start")
     git(project, "checkout", "-qb", "feature")
     assert run(project, "upgrade", "--url", url).returncode == 0
-    assert run(project, "generate", "-m", "drop name", "--rev-id", "bbb222", "--url", url, "--metadata", "models2:metadata").returncode == 0
+    assert (
+        run(
+            project,
+            "generate",
+            "-m",
+            "drop name",
+            "--rev-id",
+            "bbb222",
+            "--url",
+            url,
+            "--metadata",
+            "models2:metadata",
+        ).returncode
+        == 0
+    )
     args = ("check", "--fail-on", "data-loss", "--url", url, "--metadata", "models:metadata")
 
     untracked = run(project, *args, "--base", "main")
@@ -154,7 +249,10 @@ def test_base_gates_the_scripts_new_against_it(project):
     ranged = run(project, *args, "--range", "aaa111:bbb222")
     assert ranged.returncode == 1 and "in 1 revision in aaa111:bbb222: bbb222" in ranged.stdout
 
-    assert_one_line_error(run(project, *args, "--base", "no-such-branch"), "cannot compare with git base 'no-such-branch'")
+    assert_one_line_error(
+        run(project, *args, "--base", "no-such-branch"),
+        "cannot compare with git base 'no-such-branch'",
+    )
 
 
 def test_base_outside_a_git_repository(project):
@@ -172,7 +270,9 @@ def test_sql_output_shows_each_hazard_above_its_statements(db, project):
     at = lines.index("-- hazard(data-loss/drop-column): drops column account.name and its values")
     assert lines[at + 1] == "ALTER TABLE account DROP COLUMN name;"
 
-    diff = run(project, "diff", "--format", "sql", "--url", db.url, "--metadata", "models2:metadata")
+    diff = run(
+        project, "diff", "--format", "sql", "--url", db.url, "--metadata", "models2:metadata"
+    )
     assert diff.returncode == 0, diff.stderr
     lines = diff.stdout.splitlines()
     at = lines.index("-- hazard(data-loss/drop-column): drops column account.name and its values")

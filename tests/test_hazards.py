@@ -8,7 +8,7 @@ it warns about in the table, running the ops fails; where a dialect reports none
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Callable
 
 import pytest
 import sqlalchemy as sa
@@ -31,7 +31,9 @@ def table(metadata: sa.MetaData, *columns, name: str = "item") -> sa.Table:
     return sa.Table(name, metadata, sa.Column("id", sa.Integer, primary_key=True), *columns)
 
 
-def models(*columns, extra: Callable[[sa.MetaData], None] = lambda m: None) -> Callable[[], sa.MetaData]:
+def models(
+    *columns, extra: Callable[[sa.MetaData], None] = lambda m: None
+) -> Callable[[], sa.MetaData]:
     """A factory of fresh MetaData: table `item` with `columns`, plus whatever `extra` adds."""
 
     def make() -> sa.MetaData:
@@ -91,7 +93,9 @@ CASES = [
         models(sa.Column("name", sa.String(20))),
         {
             "sqlite": {"sqlite-rebuild"},  # SQLite keeps any value in any column
-            "postgresql": {"narrow-type"},  # VARCHAR shares TEXT's storage: only a check, no rewrite
+            "postgresql": {
+                "narrow-type"
+            },  # VARCHAR shares TEXT's storage: only a check, no rewrite
             "mysql": {"narrow-type", "type-rewrite"},
         },
         failing_rows=[{"id": 1, "name": "x" * 40}],
@@ -152,7 +156,17 @@ CASES = [
     Case(
         "new-table-with-index",
         models(),
-        models(extra=lambda m: sa.Index("ix_parent_id", table(m, sa.Column("x", sa.Integer, nullable=False), sa.UniqueConstraint("x"), name="parent").c.x)),
+        models(
+            extra=lambda m: sa.Index(
+                "ix_parent_id",
+                table(
+                    m,
+                    sa.Column("x", sa.Integer, nullable=False),
+                    sa.UniqueConstraint("x"),
+                    name="parent",
+                ).c.x,
+            )
+        ),
         {"sqlite": set(), "postgresql": set(), "mysql": set()},
     ),
     Case(
@@ -179,7 +193,12 @@ CASES = [
     Case(
         "validated-check",
         models(sa.Column("n", sa.Integer)),
-        models(sa.Column("n", sa.Integer), extra=lambda m: m.tables["item"].append_constraint(sa.CheckConstraint("n > 0", name="ck_item_n"))),
+        models(
+            sa.Column("n", sa.Integer),
+            extra=lambda m: m.tables["item"].append_constraint(
+                sa.CheckConstraint("n > 0", name="ck_item_n")
+            ),
+        ),
         {
             "sqlite": {"new-check", "sqlite-rebuild"},
             "postgresql": {"new-check", "validated-check"},
@@ -201,7 +220,12 @@ CASES = [
     Case(
         "new-unique",
         models(NAME),
-        models(NAME, extra=lambda m: m.tables["item"].append_constraint(sa.UniqueConstraint("name", name="uq_item_name"))),
+        models(
+            NAME,
+            extra=lambda m: m.tables["item"].append_constraint(
+                sa.UniqueConstraint("name", name="uq_item_name")
+            ),
+        ),
         {
             "sqlite": {"new-unique", "sqlite-rebuild"},
             "postgresql": {"new-unique", "index-lock"},
@@ -213,13 +237,22 @@ CASES = [
         "drop-default",
         models(sa.Column("n", sa.Integer, nullable=False, server_default="0")),
         models(sa.Column("n", sa.Integer, nullable=False)),
-        {"sqlite": {"drop-default", "sqlite-rebuild"}, "postgresql": {"drop-default"}, "mysql": {"drop-default"}},
+        {
+            "sqlite": {"drop-default", "sqlite-rebuild"},
+            "postgresql": {"drop-default"},
+            "mysql": {"drop-default"},
+        },
     ),
 ]
 
 
 def applicable():
-    return [pytest.param(case, dialect, id=f"{case.id}-{dialect}") for case in CASES for dialect in DIALECTS if dialect in case.expected]
+    return [
+        pytest.param(case, dialect, id=f"{case.id}-{dialect}")
+        for case in CASES
+        for dialect in DIALECTS
+        if dialect in case.expected
+    ]
 
 
 def test_every_code_and_class_has_a_case():
@@ -283,4 +316,6 @@ def test_nothing_is_lost_silently(dialect_name, before, after):
     upgrade, downgrade = source.split("def downgrade() -> None:")
     for text, side in ((upgrade, ops), (downgrade, o.reverse_all(ops))):
         for kind, code in ((o.DropTable, "drop-table"), (o.DropColumn, "drop-column")):
-            assert text.count(f"# hazard(data-loss/{code}):") == sum(isinstance(op, kind) for op in side)
+            assert text.count(f"# hazard(data-loss/{code}):") == sum(
+                isinstance(op, kind) for op in side
+            )
