@@ -17,6 +17,7 @@ from .dialects import for_sa_dialect
 from .errors import SchemadiffError
 from .execute import script_sql
 from .from_metadata import snapshot_metadata
+from .hazards import Hazard, assess
 from .ops import Op
 from .reflect import reflect
 from .snapshot import Snapshot, Table
@@ -122,8 +123,15 @@ def diff(conn: Connection, metadata: sa.MetaData, scope: Scope = Scope()) -> lis
     return compare(*snapshots(conn, metadata, scope))
 
 
+def assessed_diff(conn: Connection, metadata: sa.MetaData, scope: Scope = Scope()) -> tuple[list[Op], list[tuple[Hazard, ...]]]:
+    """(the ops of `diff`, the hazards of each op on this database)."""
+    database, models = snapshots(conn, metadata, scope)
+    ops = compare(database, models)
+    return ops, assess(ops, for_sa_dialect(conn.dialect), database)
+
+
 def diff_sql(conn: Connection, metadata: sa.MetaData, scope: Scope = Scope()) -> list[str]:
-    """The SQL statements that would bring the database in line with `metadata`."""
+    """The SQL that would bring the database in line with `metadata`, as `--sql` prints it."""
     database, models = snapshots(conn, metadata, scope)
     return script_sql(compare(database, models), database, for_sa_dialect(conn.dialect))
 

@@ -53,12 +53,6 @@ def _against_models(config: Config, compute):
         return compute(conn, metadata, Scope.from_config(config))
 
 
-def _changes(config: Config) -> list:
-    from .api import diff
-
-    return _against_models(config, diff)
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="schemadiff")
 @_global_options
@@ -75,28 +69,54 @@ def cli() -> None:
 @click.pass_context
 def diff_command(ctx: click.Context, fmt: str) -> int:
     """Print the differences between the database and the models."""
-    from .api import diff_sql
+    from .api import assessed_diff, diff_sql
     from .report import render_report
 
     config = _config(ctx)
     if fmt != "sql":
-        click.echo(render_report(_changes(config), fmt))
+        ops, found = _against_models(config, assessed_diff)
+        click.echo(render_report(ops, fmt, found))
         return 0
-    for statement in _against_models(config, diff_sql):
-        click.echo(f"{statement};\n")
+    for line in _against_models(config, diff_sql):
+        click.echo(line)
     return 0
 
 
 @cli.command("check")
+@click.option(
+    "--fail-on", metavar="CLASSES",
+    help="Exit 1 when revisions carry hazards of these classes or codes, comma-separated "
+    "(data-loss, table-rewrite, locking, may-fail); default: fail_on in config. "
+    "It gates the revisions the database has not applied yet.",
+)
+@click.option("--base", metavar="GIT_REF", help="Gate the revision scripts new against GIT_REF instead, e.g. origin/main.")
+@click.option("--range", "rev_range", metavar="A:B", help="Gate the revisions in the range A:B instead.")
+@click.option("--format", "fmt", type=click.Choice(["json", "markdown", "text"]), default="text", show_default=True, help="Report format.")
+@click.option("--output", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to FILE; the exit code stays.")
 @_global_options
 @click.pass_context
-def check_command(ctx: click.Context) -> int:
-    """Exit 1 and print the differences when the database has drifted from the models."""
-    from .report import as_text
+def check_command(ctx: click.Context, fail_on, base, rev_range, fmt: str, output: Optional[Path]) -> int:
+    """Exit 1 when the database has drifted from the models, or revisions carry hazards that
+    fail_on names; print what."""
+    from .api import assessed_diff
+    from .hazard_policy import check_report, configured_policy, online_gate
 
-    changes = _changes(_config(ctx))
-    click.echo(as_text(changes))
-    return 1 if changes else 0
+    config = _config(ctx)
+    policy = configured_policy(config, fail_on, base, rev_range)
+    changes, found = _against_models(config, assessed_diff)
+    result = online_gate(config, policy, base, rev_range)
+    _report(check_report(changes, found, result, fmt), output)
+    return 1 if changes or (result and result.tripped) else 0
+
+
+def _report(text: str, output: Optional[Path]) -> None:
+    if output is None:
+        click.echo(text)
+        return
+    try:
+        output.write_text(text + "\n", encoding="utf-8")
+    except OSError as e:
+        raise SchemadiffError(f"--output {output}: cannot write: {e.strerror}") from None
 
 
 @cli.command("init")

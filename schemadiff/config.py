@@ -39,6 +39,10 @@ class Config:
     has_section: bool = False
     #: black's line length for rendered scripts, from [tool.black] when the project sets one.
     line_length: int = 88
+    #: Hazard classes and codes that fail `check` (see hazards.py).
+    fail_on: tuple[str, ...] = ()
+    #: The git ref whose merge base with HEAD tells which revision scripts are new, offline.
+    review_base: Optional[str] = None
 
     @property
     def migrations_dir(self) -> Path:
@@ -74,6 +78,8 @@ _KEYS = {
     "file_template": str,
     "version_table": str,
     "version_table_schema": str,
+    "fail_on": list,
+    "review_base": str,
 }
 
 

@@ -18,10 +18,15 @@ from sqlalchemy.sql.ddl import ExecutableDDLElement
 
 from . import ops as o
 from .dialects.base import Dialect
+from .hazards import HazardTracker
 from .snapshot import Snapshot, Table
 from .state import apply, find_table
 
 Statement = Union[str, ExecutableDDLElement]
+
+
+class Comment(str):
+    """A line of SQL output that explains the statements after it, such as an op's hazard."""
 
 
 def statements(op: o.Op, before: Snapshot, dialect: Dialect) -> list[Statement]:
@@ -31,6 +36,8 @@ def statements(op: o.Op, before: Snapshot, dialect: Dialect) -> list[Statement]:
 
 def sql_text(statement: Statement, dialect: Dialect) -> str:
     """A statement as SQL text, values inlined: what `--sql` prints."""
+    if isinstance(statement, Comment):
+        return f"-- {statement}"
     if isinstance(statement, str):
         return statement
     compiled = statement.compile(dialect=dialect.sa_dialect, compile_kwargs={"literal_binds": True})
@@ -39,14 +46,19 @@ def sql_text(statement: Statement, dialect: Dialect) -> str:
     return text.replace("%%", "%") if dialect.preparer._double_percents else text
 
 
+def printed(statement: Statement, dialect: Dialect) -> str:
+    """A statement as `--sql` output shows it: terminated by `;` and a blank line; a comment bare."""
+    text = sql_text(statement, dialect)
+    return text if isinstance(statement, Comment) else f"{text};\n"
+
+
 def script_sql(ops: list[o.Op], start: Snapshot, dialect: Dialect) -> list[str]:
-    """The SQL of `ops` run one after another on a database whose schema is `start`, as a revision runs them."""
-    result: list[str] = []
-    batcher = Batcher(dialect, start, lambda _, sql: result.extend(sql_text(s, dialect) for s in sql))
+    """The SQL of `ops` run one after another from schema `start`, as `--sql` prints it."""
+    printer = SqlPrinter(dialect, start)
     for op in ops:
-        batcher.add(op)
-    batcher.flush()
-    return result
+        printer.add(op)
+    printer.flush()
+    return [printed(s, dialect) for s in printer.sql]
 
 
 def run_op(conn: Connection, op: o.Op, before: Snapshot, dialect: Dialect) -> None:
@@ -104,7 +116,7 @@ class Batcher:
         key = _in_place_key(op)
         if key in self._pending:
             self._pending[key].ops.append(op)
-        elif key is not None and self.dialect.ddl.rebuilds(op, before, after):
+        elif key is not None and self.dialect.ddl.rebuilds(op, before):
             self._pending[key] = _Pending(find_table(before, op.table_name, op.schema), [op])
         else:
             self._flush(self._needs_final_shape(op))
@@ -164,3 +176,25 @@ def _dropped_or_renamed(op: o.Op) -> list[TableKey]:
     if isinstance(op, o.RenameTable):
         return [(op.schema or "", op.old_name), (op.schema or "", op.new_name)]
     return []
+
+
+class SqlPrinter:
+    """The statements of a run of ops as `--sql` shows them: batched as a revision runs them
+    (one rebuild per table), each op's hazards as comments above the statements that do it."""
+
+    def __init__(self, dialect: Dialect, start: Snapshot):
+        self.sql: list[Statement] = []
+        self._tracker = HazardTracker(dialect, start)
+        self._hazards: dict[int, tuple] = {}
+        self._batcher = Batcher(dialect, start, self._emit)
+
+    def add(self, op: o.Op) -> None:
+        self._hazards[id(op)] = self._tracker.hazards(op)
+        self._batcher.add(op)
+
+    def flush(self) -> None:
+        self._batcher.flush()
+
+    def _emit(self, ops: tuple, sql: list) -> None:
+        self.sql += [Comment(h) for op in ops for h in self._hazards.pop(id(op), ())]
+        self.sql += sql

@@ -1,107 +1,286 @@
-"""What an op can break: data it drops, values it cannot keep, rows that make it fail."""
+"""What an op can break, and how: each hazard has a class, a stable code and a one-line message.
+
+Hazards are found over a list of ops (a diff, or one revision's upgrade or downgrade) on one
+dialect, from the schema the list starts at. An op on a table or enum created earlier in the same
+list has none: that object is new, so it holds no rows and nothing uses it yet. Which ops rewrite,
+rebuild or lock a table is the dialect's knowledge: `Dialect.table_rewrite` and
+`Dialect.blocks_writes` answer it, this module only names and explains. SQLite keeps any value in
+any column, so type changes lose nothing there; MySQL gives a new NOT NULL column's rows an
+implicit value instead of failing. Without a dialect, every hazard that needs none is reported.
+
+| class         | code                | the op                                                           | dialects          |
+|---------------|---------------------|------------------------------------------------------------------|-------------------|
+| data-loss     | drop-table          | drops a table and its rows                                       | all               |
+| data-loss     | drop-column         | drops a column and its values                                    | all               |
+| data-loss     | narrow-type         | a type that holds less (VARCHAR(50) -> VARCHAR(20), BIGINT -> INT, NUMERIC scale) | PostgreSQL, MySQL |
+| data-loss     | text-to-varchar     | unbounded text gets a length (TEXT -> VARCHAR(n))                | PostgreSQL, MySQL |
+| data-loss     | drop-enum-value     | an enum loses a value that rows may hold                         | PostgreSQL, MySQL |
+| table-rewrite | type-rewrite        | a type change that rewrites every row under an exclusive lock    | PostgreSQL, MySQL |
+| table-rewrite | sqlite-rebuild      | SQLite's ALTER TABLE cannot do it: the table is copied into a new one | SQLite       |
+| locking       | index-lock          | CREATE INDEX (or a unique/primary key) without CONCURRENTLY blocks writes while it builds | PostgreSQL |
+| locking       | set-not-null        | SET NOT NULL scans the whole table under an exclusive lock       | PostgreSQL        |
+| locking       | validated-fk        | a foreign key checks every row while writes wait                 | PostgreSQL, MySQL |
+| locking       | validated-check     | a check constraint checks every row while writes wait            | PostgreSQL, MySQL |
+| may-fail      | not-null-no-default | a NOT NULL column without a default: fails if the table has rows | PostgreSQL, SQLite |
+| may-fail      | existing-nulls      | a column becomes NOT NULL: fails if a row holds NULL             | all               |
+| may-fail      | new-unique          | a unique constraint or index: fails on duplicate rows            | all               |
+| may-fail      | new-primary-key     | a primary key: fails on duplicate or NULL keys                   | all               |
+| may-fail      | new-check           | a check constraint: fails if a row breaks it                     | all               |
+| may-fail      | new-foreign-key     | a foreign key: fails if a row points at nothing                  | all               |
+| may-fail      | type-cast           | a type change across families: values that do not convert fail   | PostgreSQL, MySQL |
+| may-fail      | drop-default        | a NOT NULL column loses its default: inserts that omit it fail   | all               |
+"""
 
 from __future__ import annotations
 
-import re
-from typing import Optional
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterator, Optional, Sequence
 
 from . import ops as o
-from .ops import Hazard, qualified
+from . import snapshot as s
+from .ops import qualified
+from .state import apply
+from .type_sizes import bounds_text, enum_values, is_string, narrows, widens
 
-# Integer types from narrowest to widest; a move to a lower rank narrows.
-_INTEGER_RANK = {"TINYINT": 0, "SMALLINT": 1, "MEDIUMINT": 2, "INT": 3, "INTEGER": 3, "BIGINT": 4}
-_TYPE = re.compile(r"^([A-Z ]+?)\s*(?:\(([\d\s,]+)\))?(?:\s+(.*))?$")
+if TYPE_CHECKING:
+    from .dialects.base import Dialect
+
+CLASSES = ("data-loss", "table-rewrite", "locking", "may-fail")
+
+#: Every code, with its class.
+CODES = {
+    "drop-table": "data-loss",
+    "drop-column": "data-loss",
+    "narrow-type": "data-loss",
+    "text-to-varchar": "data-loss",
+    "drop-enum-value": "data-loss",
+    "type-rewrite": "table-rewrite",
+    "sqlite-rebuild": "table-rewrite",
+    "index-lock": "locking",
+    "set-not-null": "locking",
+    "validated-fk": "locking",
+    "validated-check": "locking",
+    "not-null-no-default": "may-fail",
+    "existing-nulls": "may-fail",
+    "new-unique": "may-fail",
+    "new-primary-key": "may-fail",
+    "new-check": "may-fail",
+    "new-foreign-key": "may-fail",
+    "type-cast": "may-fail",
+    "drop-default": "may-fail",
+}
 
 
-def hazards(op: o.Op) -> list[Hazard]:
-    if isinstance(op, o.DropTable):
-        return [Hazard("data-loss", f"drops table {op.table.fullname} and all its rows")]
-    if isinstance(op, o.DropColumn):
-        return [Hazard("data-loss", f"drops column {_col(op, op.column.name)} and its data")]
-    if isinstance(op, o.AddColumn):
-        return _add_column(op)
-    if isinstance(op, o.AlterColumn):
-        return _alter_column(op)
+@dataclass(frozen=True)
+class Hazard:
+    code: str
+    message: str
+
+    @property
+    def kind(self) -> str:
+        """The hazard's class: data-loss, table-rewrite, locking or may-fail."""
+        return CODES[self.code]
+
+    def __str__(self) -> str:
+        return f"hazard({self.kind}/{self.code}): {self.message}"
+
+    def as_dict(self) -> dict:
+        return {"class": self.kind, "code": self.code, "message": self.message}
+
+
+class HazardTracker:
+    """Follows a list of ops one by one: the schema before each, and what the list created.
+
+    Without a dialect, only the hazards that every database shares are found. Without the start
+    schema, the dialect is asked about each op as if its table were unknown.
+    """
+
+    def __init__(self, dialect: Optional["Dialect"] = None, start: Optional[s.Snapshot] = None):
+        self.dialect = dialect
+        self.state = start
+        self.created: set = set()  # keys (see _key) of the tables and enums the list created
+
+    def hazards(self, op: o.Op) -> tuple[Hazard, ...]:
+        """The hazards of `op`, the next op of the list."""
+        found = () if _key(op) in self.created else tuple(_hazards(op, self))
+        self._follow(op)
+        return found
+
+    def _follow(self, op: o.Op) -> None:
+        if isinstance(op, (o.CreateTable, o.CreateEnum)):
+            self.created.add(_key(op))
+        elif isinstance(op, o.RenameTable) and _key(op) in self.created:
+            self.created.add(("table", op.schema, op.new_name))
+        if self.state is not None:
+            self.state = apply(self.state, op)
+
+
+def assess(
+    ops: Sequence[o.Op], dialect: Optional["Dialect"] = None, start: Optional[s.Snapshot] = None
+) -> list[tuple[Hazard, ...]]:
+    """The hazards of each op of `ops`, in order, run on `dialect` from the schema `start`."""
+    tracker = HazardTracker(dialect, start)
+    return [tracker.hazards(op) for op in ops]
+
+
+def _key(op: o.Op) -> Optional[tuple[str, Optional[str], str]]:
+    """The table or enum that `op` works on, as ("table" or "enum", schema, name)."""
+    if isinstance(op, (o.CreateTable, o.DropTable)):
+        return "table", op.table.schema, op.table.name
+    if isinstance(op, (o.CreateEnum, o.DropEnum)):
+        return "enum", op.enum.schema, op.enum.name
     if isinstance(op, o.AlterEnum):
-        gone = [v for v in op.existing.values if v not in op.new.values]
-        if gone:
-            values = ", ".join(repr(v) for v in gone)
-            return [Hazard("data-loss", f"removes {values} from enum {op.new.fullname}: rows that hold them block it")]
+        return "enum", op.new.schema, op.new.name
+    if isinstance(op, (o.CreateDomain, o.DropDomain)):
+        return "domain", op.domain.schema, op.domain.name
     if isinstance(op, o.AlterDomain):
-        return _alter_domain(op)
-    return []
+        return "domain", op.new.schema, op.new.name
+    if isinstance(op, o.RenameTable):
+        return "table", op.schema, op.old_name
+    if isinstance(op, o.Execute):
+        return None
+    return "table", op.schema, op.table_name
 
 
-def _alter_domain(op: o.AlterDomain) -> list[Hazard]:
+def _hazards(op: o.Op, tracker: HazardTracker) -> Iterator[Hazard]:
+    if isinstance(op, o.DropTable):
+        yield Hazard("drop-table", f"drops table {op.target} and all its rows")
+    elif isinstance(op, o.DropColumn):
+        yield Hazard("drop-column", f"drops column {_col(op, op.column.name)} and its values")
+    elif isinstance(op, o.AddColumn):
+        yield from _add_column(op, tracker.dialect)
+    elif isinstance(op, o.AlterColumn):
+        yield from _alter_column(op, tracker.dialect)
+    elif isinstance(op, o.AlterEnum):
+        yield from _lost_values(op.existing.values, op.new.values, f"enum {op.target}")
+    elif isinstance(op, o.AlterDomain):
+        yield from _alter_domain(op)
+    elif isinstance(op, o.AddConstraint):
+        yield from _new_constraint(op.target, op.constraint)
+    elif isinstance(op, o.CreateIndex) and op.index.unique:
+        yield Hazard(
+            "new-unique",
+            f"adds unique index {op.index.name} on {op.target}: fails if rows repeat a key",
+        )
+    if tracker.dialect is not None:
+        yield from _dialect_hazards(op, tracker.dialect, tracker.state or s.Snapshot())
+
+
+def _alter_domain(op: o.AlterDomain) -> Iterator[Hazard]:
     old, new, name = op.existing, op.new, op.new.fullname
-    result = []
     if old.type != new.type:
-        result.append(Hazard("rewrite", f"changes domain {name} from {old.type} to {new.type}: every column of it is converted"))
+        yield Hazard("type-cast", f"changes domain {name} from {old.type} to {new.type}: every column of it is converted")
     if old.nullable and not new.nullable:
-        result.append(Hazard("may-fail", f"makes domain {name} NOT NULL: fails if any column of it holds NULL"))
+        yield Hazard("existing-nulls", f"makes domain {name} NOT NULL: fails if a column of it holds NULL")
     if any(c not in old.checks for c in new.checks):
-        result.append(Hazard("may-fail", f"adds a check to domain {name}: fails if a stored value breaks it"))
-    return result
+        yield Hazard("new-check", f"adds a check to domain {name}: fails if a stored value breaks it")
 
 
 def _col(op, name: str) -> str:
     return f"{qualified(op.schema, op.table_name)}.{name}"
 
 
-def _add_column(op: o.AddColumn) -> list[Hazard]:
+def _add_column(op: o.AddColumn, dialect: Optional["Dialect"]) -> Iterator[Hazard]:
     c = op.column
-    if c.nullable or c.default or c.autoincrement or c.identity or c.computed:
-        return []
-    return [Hazard("may-fail", f"adds NOT NULL column {_col(op, c.name)} without a default: fails if the table has rows")]
+    if dialect is not None and not dialect.rejects_not_null_without_default:
+        return
+    if not (c.nullable or c.default or c.autoincrement or c.identity or c.computed):
+        yield Hazard(
+            "not-null-no-default",
+            f"adds NOT NULL column {_col(op, c.name)} without a default: fails if the table has rows",
+        )
 
 
-def _alter_column(op: o.AlterColumn) -> list[Hazard]:
+def _alter_column(op: o.AlterColumn, dialect: Optional["Dialect"]) -> Iterator[Hazard]:
     old, new, name = op.existing, op.new, _col(op, op.new.name)
-    result = []
-    if old.type != new.type:
-        if narrows(old.type, new.type):
-            result.append(Hazard("data-loss", f"narrows {name} from {old.type} to {new.type}: values that do not fit are cut or rejected"))
-        elif not widens(old.type, new.type):
-            result.append(Hazard("rewrite", f"changes {name} from {old.type} to {new.type}: needs a cast and may rewrite the table"))
+    if old.type != new.type and (dialect is None or dialect.enforces_column_types):
+        yield from _type_change(name, old.type, new.type)
     if old.nullable and not new.nullable:
-        result.append(Hazard("may-fail", f"makes {name} NOT NULL: fails if any row holds NULL"))
+        yield Hazard("existing-nulls", f"makes {name} NOT NULL: fails if a row holds NULL")
     if old.default is not None and new.default is None and not new.nullable:
-        result.append(Hazard("may-fail", f"drops the default of NOT NULL column {name}: inserts that omit it will fail"))
-    return result
+        yield Hazard(
+            "drop-default",
+            f"drops the default of NOT NULL column {name}: inserts that omit it fail",
+        )
 
 
-def _parse(type_: str) -> Optional[tuple[str, tuple[int, ...], str]]:
-    m = _TYPE.match(type_)
-    if not m:
-        return None
-    args = tuple(int(a) for a in (m.group(2) or "").replace(" ", "").split(",") if a)
-    return m.group(1).strip(), args, m.group(3) or ""
+def _type_change(name: str, old: str, new: str) -> Iterator[Hazard]:
+    old_values, new_values = enum_values(old), enum_values(new)
+    if old_values is not None and new_values is not None:
+        yield from _lost_values(old_values, new_values, f"the ENUM of {name}")
+    elif narrows(old, new):
+        yield Hazard(
+            "narrow-type",
+            f"narrows {name} from {old} to {new}: values that do not fit are cut or rejected",
+        )
+    elif bounds_text(old, new):
+        yield Hazard(
+            "text-to-varchar",
+            f"limits {name} from {old} to {new}: longer values are cut or rejected",
+        )
+    elif not widens(old, new) and not is_string(new):
+        yield Hazard(
+            "type-cast",
+            f"converts {name} from {old} to {new}: fails on a value that does not convert",
+        )
 
 
-def _compare_sizes(old: str, new: str) -> Optional[int]:
-    """-1 when `new` holds less than `old`, 1 when more, 0 when the same; None when unrelated."""
-    a, b = _parse(old), _parse(new)
-    if a is None or b is None or a[2] != b[2]:
-        return None
-    if a[0] in _INTEGER_RANK and b[0] in _INTEGER_RANK and not a[1] and not b[1]:
-        rank_a, rank_b = _INTEGER_RANK[a[0]], _INTEGER_RANK[b[0]]
-        return (rank_b > rank_a) - (rank_b < rank_a)
-    if a[0] != b[0] or len(a[1]) != len(b[1]) or not a[1]:
-        return None
-    pairs = list(zip(_capacity(a[1]), _capacity(b[1])))
-    if all(y >= x for x, y in pairs):
-        return 1
-    return -1  # smaller in some respect, e.g. NUMERIC(10, 2) -> NUMERIC(12, 1) loses scale
+def _lost_values(old: Sequence[str], new: Sequence[str], what: str) -> Iterator[Hazard]:
+    gone = [v for v in old if v not in new]
+    if gone:
+        values = ", ".join(repr(v) for v in gone)
+        yield Hazard(
+            "drop-enum-value", f"removes {values} from {what}: rows that hold them fail or lose it"
+        )
 
 
-def _capacity(args: tuple[int, ...]) -> tuple[int, ...]:
-    """Sizes that must not shrink: for (precision, scale), the digits before and after the point."""
-    return (args[0] - args[1], args[1]) if len(args) == 2 else args
+_NEW_CONSTRAINT = {
+    s.UniqueConstraint: ("new-unique", "fails if rows repeat a key"),
+    s.PrimaryKey: ("new-primary-key", "fails on a repeated or NULL key"),
+    s.CheckConstraint: ("new-check", "fails if a row breaks it"),
+    s.ForeignKey: ("new-foreign-key", "fails if a row points at nothing"),
+}
 
 
-def narrows(old: str, new: str) -> bool:
-    return _compare_sizes(old, new) == -1
+def _new_constraint(table: str, constraint: s.Constraint) -> Iterator[Hazard]:
+    code, reason = _NEW_CONSTRAINT[type(constraint)]
+    kind = o.CONSTRAINT_KINDS[type(constraint)]
+    name = f" {constraint.name}" if constraint.name else ""
+    yield Hazard(code, f"adds {kind}{name} on {table}: {reason}")
 
 
-def widens(old: str, new: str) -> bool:
-    return _compare_sizes(old, new) == 1
+def _dialect_hazards(op: o.Op, dialect: "Dialect", before: s.Snapshot) -> Iterator[Hazard]:
+    rewrite = dialect.table_rewrite(op, before)
+    if rewrite == "type-rewrite":
+        yield Hazard(
+            rewrite,
+            f"changes {_col(op, op.new.name)} from {op.existing.type} to {op.new.type}: {dialect.name} rewrites the table, which is locked meanwhile",
+        )
+    elif rewrite == "sqlite-rebuild":
+        yield Hazard(
+            rewrite, f"rebuilds table {op.target}: SQLite copies every row into a new table"
+        )
+    if dialect.blocks_writes(op):
+        yield _lock(op, dialect.name)
+
+
+def _lock(op: o.Op, dialect_name: str) -> Hazard:
+    if isinstance(op, o.AlterColumn):
+        return Hazard(
+            "set-not-null",
+            f"SET NOT NULL on {_col(op, op.new.name)} scans the table while {dialect_name} blocks its writes",
+        )
+    if isinstance(op, o.AddConstraint) and isinstance(op.constraint, s.ForeignKey):
+        return Hazard(
+            "validated-fk",
+            f"foreign key on {op.target} is checked against every row while {dialect_name} blocks writes",
+        )
+    if isinstance(op, o.AddConstraint) and isinstance(op.constraint, s.CheckConstraint):
+        return Hazard(
+            "validated-check",
+            f"check on {op.target} is checked against every row while {dialect_name} blocks writes",
+        )
+    return Hazard(
+        "index-lock",
+        f"builds an index on {op.target} without CONCURRENTLY: {dialect_name} blocks writes to it meanwhile",
+    )

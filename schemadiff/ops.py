@@ -30,15 +30,6 @@ def qualified(schema: Optional[str], name: str) -> str:
 
 
 @dataclass(frozen=True)
-class Hazard:
-    kind: str  # "data-loss", "rewrite", "may-fail"
-    message: str
-
-    def __str__(self) -> str:
-        return f"hazard({self.kind}): {self.message}"
-
-
-@dataclass(frozen=True)
 class CreateTable:
     table: Table
 

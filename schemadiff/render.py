@@ -20,7 +20,8 @@ from . import snapshot as s
 from .dialects.base import Dialect
 from .errors import SchemadiffError
 from .from_metadata import SnapshotBuilder
-from .hazards import hazards
+from .hazards import Hazard, assess
+from .state import apply_all
 from .to_metadata import to_table
 
 DEFAULT_TEMPLATE = '''"""${message}
@@ -73,11 +74,16 @@ def render_script(
     dialect: Dialect,
     template: str = DEFAULT_TEMPLATE,
     line_length: int = 88,
+    start: Optional[s.Snapshot] = None,
 ) -> str:
-    """A complete, black-formatted revision script whose upgrade runs `ops` and downgrade undoes them."""
+    """A complete, black-formatted revision script whose upgrade runs `ops` and downgrade undoes them.
+
+    `start` is the schema the upgrade runs on, when known: some hazards depend on it.
+    """
     renderer = Renderer(dialect)
-    upgrades = renderer.body(list(ops))
-    downgrades = renderer.body(o.reverse_all(list(ops)))
+    ops, undo = list(ops), o.reverse_all(list(ops))
+    upgrades = renderer.body(ops, assess(ops, dialect, start))
+    downgrades = renderer.body(undo, assess(undo, dialect, None if start is None else apply_all(start, ops)))
     values = dict(
         message=info.message,
         revision=info.revision,
@@ -130,12 +136,12 @@ class Renderer:
     def imports(self) -> list[str]:
         return [_MODULES[m] for m in sorted(self.modules)]
 
-    def body(self, ops: list[o.Op]) -> str:
+    def body(self, ops: list[o.Op], found: Sequence[tuple[Hazard, ...]]) -> str:
         if not ops:
             return "    pass"
         lines = []
-        for op in ops:
-            lines += [f"    # {h}" for h in hazards(op)]
+        for op, hazards in zip(ops, found):
+            lines += [f"    # {h}" for h in hazards]
             lines.append("    " + self.op(op))
         return "\n".join(lines)
 
@@ -271,7 +277,7 @@ class Renderer:
         return f"op.drop_column({_args(repr(op.table_name), repr(op.column.name), schema=self.schema(op.schema))})"
 
     def _AlterColumn(self, op: o.AlterColumn) -> str:
-        old, new, changes = op.existing, op.new, op.changes
+        new, changes = op.new, op.changes
         keywords: dict[str, Optional[str]] = {}
         if "name" in changes:
             keywords["new_column_name"] = repr(new.name)
@@ -360,7 +366,7 @@ class Renderer:
         return f"op.drop_domain({_args(repr(op.domain.name), schema=self.schema(op.domain.schema))})"
 
     def _AlterDomain(self, op: o.AlterDomain) -> str:
-        old, new, changes = op.existing, op.new, op.changes
+        new, changes = op.new, op.changes
         keywords = {
             "type_": self.type(new.type) if "type" in changes else None,
             "nullable": repr(new.nullable) if "nullable" in changes else None,

@@ -5,12 +5,16 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from collections import Counter
 from itertools import groupby
-from typing import Optional
+from typing import Optional, Sequence
 
 from . import ops as o
 from . import snapshot as s
-from .hazards import hazards
+from .hazards import CLASSES, Hazard, assess
+
+#: The hazards of each op, in the order of the ops (see hazards.assess).
+Found = Sequence[tuple[Hazard, ...]]
 
 NO_CHANGES = "No differences: the database matches the models."
 
@@ -150,49 +154,63 @@ def _group(op: o.Op) -> str:
     return f"{_KINDS.get(type(op), 'table')} {op.target}"
 
 
-def _grouped(ops: list[o.Op]):
-    return groupby(sorted(ops, key=_group), key=_group)
+def _pairs(ops: Sequence[o.Op], found: Optional[Found]) -> list[tuple[o.Op, tuple[Hazard, ...]]]:
+    """Each op with its hazards; without `found`, the hazards that every dialect shares."""
+    return list(zip(ops, assess(ops) if found is None else found))
+
+
+def _grouped(pairs):
+    return groupby(sorted(pairs, key=lambda pair: _group(pair[0])), key=lambda pair: _group(pair[0]))
 
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'s' * (n != 1)}"
 
 
-def summary(ops: list[o.Op]) -> str:
+def summary(ops: Sequence[o.Op], found: Optional[Found] = None) -> str:
+    """E.g. `3 changes in 2 tables, 2 hazards (1 data-loss, 1 locking)`."""
     groups = {_group(op) for op in ops}
     tables = sum(g.startswith("table ") for g in groups)
     places = [_plural(tables, "table")] if tables else []
     for kind in ("enum", "domain"):
         count = sum(g.startswith(kind + " ") for g in groups)
         places += [_plural(count, kind)] if count else []
-    danger = sum(len(hazards(op)) for op in ops)
     text = f"{_plural(len(ops), 'change')} in {' and '.join(places)}"
-    return text + (f", {_plural(danger, 'hazard')}" if danger else "")
+    return text + hazard_counts([h for _, hs in _pairs(ops, found) for h in hs])
 
 
-def as_text(ops: list[o.Op]) -> str:
+def hazard_counts(hazards: Sequence[Hazard]) -> str:
+    """`, 2 hazards (1 data-loss, 1 locking)`, or nothing when there are none."""
+    if not hazards:
+        return ""
+    counts = Counter(h.kind for h in hazards)
+    per_class = ", ".join(f"{counts[c]} {c}" for c in CLASSES if counts[c])
+    return f", {_plural(len(hazards), 'hazard')} ({per_class})"
+
+
+def as_text(ops: Sequence[o.Op], found: Optional[Found] = None) -> str:
     if not ops:
         return NO_CHANGES
     lines = []
-    for group, members in _grouped(ops):
+    for group, members in _grouped(_pairs(ops, found)):
         lines.append(f"{group}:")
-        for op in members:
+        for op, hazards in members:
             lines.append(f"  {describe(op)}")
-            lines += [f"    ! {h}" for h in hazards(op)]
-    lines.append(summary(ops))
+            lines += [f"    ! {h}" for h in hazards]
+    lines.append(summary(ops, found))
     return "\n".join(lines)
 
 
-def as_markdown(ops: list[o.Op]) -> str:
+def as_markdown(ops: Sequence[o.Op], found: Optional[Found] = None) -> str:
     if not ops:
         return NO_CHANGES
     lines = []
-    for group, members in _grouped(ops):
+    for group, members in _grouped(_pairs(ops, found)):
         lines += ["", f"### {group}", ""]
-        for op in members:
+        for op, hazards in members:
             lines.append(f"- `{describe(op)}`")
-            lines += [f"  - **{h.kind}**: {h.message}" for h in hazards(op)]
-    lines += ["", summary(ops)]
+            lines += [f"  - **{h.kind}** `{h.code}`: {h.message}" for h in hazards]
+    lines += ["", summary(ops, found)]
     return "\n".join(lines).lstrip("\n")
 
 
@@ -208,22 +226,26 @@ def _detail(op: o.Op) -> dict:
     return detail
 
 
-def as_json(ops: list[o.Op]) -> str:
-    changes = [
+def json_changes(ops: Sequence[o.Op], found: Optional[Found] = None) -> list[dict]:
+    return [
         {
             "op": op_name(op),
             "object": _group(op),
             "summary": describe(op),
-            "hazards": [dataclasses.asdict(h) for h in hazards(op)],
+            "hazards": [h.as_dict() for h in hazards],
             "detail": _detail(op),
         }
-        for op in ops
+        for op, hazards in _pairs(ops, found)
     ]
-    return json.dumps({"changes": changes, "summary": summary(ops) if ops else NO_CHANGES}, indent=2)
+
+
+def as_json(ops: Sequence[o.Op], found: Optional[Found] = None) -> str:
+    text = summary(ops, found) if ops else NO_CHANGES
+    return json.dumps({"changes": json_changes(ops, found), "summary": text}, indent=2)
 
 
 FORMATS = {"text": as_text, "markdown": as_markdown, "json": as_json}
 
 
-def render_report(ops: list[o.Op], fmt: Optional[str] = "text") -> str:
-    return FORMATS[fmt or "text"](ops)
+def render_report(ops: Sequence[o.Op], fmt: Optional[str] = "text", found: Optional[Found] = None) -> str:
+    return FORMATS[fmt or "text"](ops, found)

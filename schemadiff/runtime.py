@@ -23,7 +23,7 @@ from .api import connect
 from .config import Config
 from .dialects import Dialect, for_sa_dialect
 from .errors import SchemadiffError
-from .execute import Batcher, run_statements, sql_text
+from .execute import Batcher, SqlPrinter, printed, run_statements
 from .operations import Operations, using
 from .reflect import reflect
 from .report import describe
@@ -330,18 +330,17 @@ def _replay(revisions: RevisionMap, upto: tuple[str, ...], dialect: Dialect) -> 
 
 
 def _revision_sql(revision: Revision, direction: str, state: Snapshot, dialect: Dialect):
-    sql: list = []
-    batcher = Batcher(dialect, state, lambda _, statements: sql.extend(statements))
-    operations = Operations(dialect, state, batcher.add, flush=batcher.flush)
+    printer = SqlPrinter(dialect, state)
+    operations = Operations(dialect, state, printer.add, flush=printer.flush)
     try:
         with using(operations):
             getattr(load_module(revision), direction)()
-            batcher.flush()
+            printer.flush()
     except SchemadiffError as e:
         raise SchemadiffError(f"{revision.path}: {e}") from None
-    return operations.state, sql
+    return operations.state, printer.sql
 
 
 def _print(echo: Echo, dialect: Dialect, sql: list) -> None:
     for statement in sql:
-        echo(f"{sql_text(statement, dialect)};\n")
+        echo(printed(statement, dialect))

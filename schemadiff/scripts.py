@@ -11,7 +11,8 @@ from typing import Optional
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from .api import Scope, diff
+from .api import Scope, snapshots
+from .compare import compare
 from .config import Config
 from .dialects import for_sa_dialect
 from .dialects.base import Dialect
@@ -90,16 +91,17 @@ def generate_revision(
     rev = _new_id(revisions, rev_id)
     if conn is None:
         ops: list[Op] = []
-        dialect = None
+        dialect, database = None, None
     else:
         _require_at_head(conn, config, head)
-        ops = diff(conn, metadata, Scope.from_config(config))
+        database, models = snapshots(conn, metadata, Scope.from_config(config))
+        ops = compare(database, models)
         dialect = for_sa_dialect(conn.dialect)
         if not ops:
             return Generated(())
     now = now or datetime.now(timezone.utc)
     info = ScriptInfo(message, rev, (head,) if head else (), now.strftime("%Y-%m-%d %H:%M:%S UTC"))
-    source = render_script(ops, info, dialect or _any_dialect(), _template(config), config.line_length)
+    source = render_script(ops, info, dialect or _any_dialect(), _template(config), config.line_length, database)
     path = config.versions_dir / (file_name(config.file_template, rev, message, now) + ".py")
     _write(path, source)
     return Generated(tuple(ops), path, rev)

@@ -15,7 +15,8 @@ sys.path.insert(0, str(HERE))
 
 from conftest import DIALECTS  # noqa: E402
 from models import fixture_dialects, fixture_metadata  # noqa: E402
-from schemadiff import Snapshot, compare, snapshot_metadata  # noqa: E402
+from schemadiff import Snapshot, snapshot_metadata  # noqa: E402
+from schemadiff.compare import compare  # noqa: E402  (the package attribute turns into the submodule once it is imported)
 from schemadiff.dialects import for_sa_dialect  # noqa: E402
 from schemadiff.render import ScriptInfo, render_script  # noqa: E402
 

@@ -70,7 +70,7 @@ def test_check_is_clean_then_names_the_drift(db, project):
     assert drift.returncode == 1, drift.stderr
     assert "+ column account.created_at" in drift.stdout
     assert "NOT NULL" in drift.stdout
-    assert "hazard(may-fail)" in drift.stdout
+    assert "hazard(may-fail/not-null-no-default)" in drift.stdout
 
     as_json = run(project, "diff", "--format", "json", "--url", db.url, "--metadata", "models2:metadata")
     assert as_json.returncode == 0

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from conftest import DIALECTS
-from schemadiff import compare
+from schemadiff.compare import compare
 from schemadiff import ops as o
 from schemadiff.api import Scope
 from schemadiff.dialects import for_sa_dialect

@@ -4,7 +4,8 @@ import pytest
 import sqlalchemy as sa
 
 from conftest import DIALECTS
-from schemadiff import compare, reflect
+from schemadiff.reflect import reflect
+from schemadiff.compare import compare
 from schemadiff import ops as o
 from schemadiff.dialects import for_sa_dialect
 from schemadiff.execute import run_op

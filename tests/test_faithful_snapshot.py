@@ -4,7 +4,7 @@ import pytest
 
 from conftest import DIALECTS
 from models import fixture_dialects, fixture_metadata, fixture_names
-from schemadiff import compare
+from schemadiff.compare import compare
 
 CASES = [
     pytest.param(dialect, name, id=f"{name}-{dialect}")

@@ -4,7 +4,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from conftest import DIALECTS
-from schemadiff import Snapshot, compare
+from schemadiff import Snapshot
+from schemadiff.compare import compare
 from strategies import build, schema_specs
 
 SETTINGS = settings(

@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from golden_render import SA_DIALECTS, golden_cases, golden_path, render_golden
-from schemadiff import compare, snapshot_metadata
+from schemadiff import snapshot_metadata
+from schemadiff.compare import compare
 from schemadiff import ops as o
 from schemadiff.dialects import for_sa_dialect
 from schemadiff.render import ScriptInfo, format_source, render_script

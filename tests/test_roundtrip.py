@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, assume, given, settings
 
 from conftest import DIALECTS
 from models import fixture_dialects, fixture_metadata, fixture_names
-from schemadiff import compare
+from schemadiff.compare import compare
 from schemadiff.config import Config
 from schemadiff.report import as_text
 from schemadiff.runtime import migrate

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine.interfaces import Dialect as SADialect
 
-from ..snapshot import Domain, Enum, Expression, ForeignKey, Table
+from ..snapshot import Domain, Enum, Expression, ForeignKey, Snapshot, Table
 from .ddl import DDL
 
 def token_pattern(quoted: str) -> re.Pattern:
@@ -284,6 +284,24 @@ class Dialect:
         """Raises when a revision left the data inconsistent in a way the database did not catch;
         returns warnings about what it could not check."""
         return []
+
+    # -- hazards (named and explained in hazards.py) ------------------------------------
+    #: Whether column values are held to their declared type and size (SQLite keeps any value).
+    enforces_column_types = True
+    #: Whether a new NOT NULL column without a default fails on existing rows (rather than
+    #: giving them an implicit value).
+    rejects_not_null_without_default = True
+
+    def table_rewrite(self, op, before: Snapshot) -> Optional[str]:
+        """The hazard code when `op`, run on schema `before`, rewrites its whole table here; else None."""
+        return None
+
+    def blocks_writes(self, op) -> bool:
+        """Whether `op` on a table that has rows blocks writes to it while it scans or builds.
+
+        Asked of index builds, SET NOT NULL, and new foreign keys and checks.
+        """
+        return False
 
     # -- reflection --------------------------------------------------------------------
     def default_schema(self, conn: Connection) -> Optional[str]:

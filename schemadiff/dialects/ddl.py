@@ -33,7 +33,7 @@ class DDL:
         return getattr(self, "_" + type(op).__name__)(op, before, after)
 
     # -- table rebuilds (for databases whose ALTER TABLE falls short) --------------------------
-    def rebuilds(self, op: o.Op, before: s.Snapshot, after: s.Snapshot) -> bool:
+    def rebuilds(self, op: o.Op, before: s.Snapshot) -> bool:
         """Whether `op` takes a rebuild of its table, so that later ops on it can share that rebuild."""
         return False
 

@@ -306,6 +306,21 @@ class MysqlDialect(Dialect):
         # MySQL before 8.0.16 parses CHECK and throws it away.
         return self._mariadb or self._mysql_at_least(8, 0, 16)
 
+    # -- hazards -------------------------------------------------------------------------
+    # ADD COLUMN ... NOT NULL gives the rows there the type's implicit default (0, '').
+    rejects_not_null_without_default = False
+
+    def table_rewrite(self, op: o.Op, before: s.Snapshot) -> Optional[str]:
+        if isinstance(op, o.AlterColumn) and "type" in op.changes:
+            old, new = self.parse_type(op.existing.type), self.parse_type(op.new.type)
+            return None if _changes_in_place(old, new) else "type-rewrite"
+        return None
+
+    def blocks_writes(self, op: o.Op) -> bool:
+        # ADD FOREIGN KEY (with foreign_key_checks on) and ADD CHECK copy the table; indexes and
+        # NOT NULL are built in place with writes going on.
+        return isinstance(op, o.AddConstraint) and isinstance(op.constraint, (s.ForeignKey, s.CheckConstraint))
+
     # -- types ---------------------------------------------------------------------------
     def parse_type(self, text: str) -> sa.types.TypeEngine:
         """COLUMN_TYPE text (plus CHARACTER SET / COLLATE), or a canonical type string, through
@@ -435,6 +450,17 @@ def _session_scalar(conn: Connection, sql: str, **params):
     if not had_transaction:
         conn.commit()
     return value
+
+
+def _changes_in_place(old: sa.types.TypeEngine, new: sa.types.TypeEngine) -> bool:
+    """Whether InnoDB changes the type without copying the table: a VARCHAR that grows and keeps
+    its length prefix (one byte up to 255 bytes, at 4 bytes a character), or an ENUM that gains
+    values at its end."""
+    if isinstance(old, sa.Enum) and isinstance(new, sa.Enum):
+        return tuple(new.enums[: len(old.enums)]) == tuple(old.enums)
+    if isinstance(old, sa.VARCHAR) and isinstance(new, sa.VARCHAR):
+        return new.length >= old.length and (old.length * 4 <= 255) == (new.length * 4 <= 255)
+    return False
 
 
 # -- reflection: catalog rows -> snapshot Tables (no SQL here) ----------------------------------

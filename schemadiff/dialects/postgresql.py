@@ -555,6 +555,23 @@ def _converts_on_assignment(old: sa.types.TypeEngine, new: sa.types.TypeEngine) 
     return old._type_affinity is new._type_affinity
 
 
+def _binary_coercible(old: sa.types.TypeEngine, new: sa.types.TypeEngine) -> bool:
+    """Whether ALTER COLUMN TYPE keeps the rows as they are: VARCHAR and TEXT share a storage
+    (a shorter length is only checked), and NUMERIC may grow its precision at the same scale."""
+    if _plain_string(old) and _plain_string(new):
+        return True
+    numeric = [isinstance(t, sa.Numeric) and not isinstance(t, sa.Float) for t in (old, new)]
+    if all(numeric):
+        return new.precision is None or (
+            old.precision is not None and old.scale == new.scale and new.precision >= old.precision
+        )
+    return False
+
+
+def _plain_string(type_: sa.types.TypeEngine) -> bool:
+    return isinstance(type_, sa.String) and not isinstance(type_, (sa.Enum, sa.CHAR))
+
+
 # Families PostgreSQL casts between directly (numeric <-> integer rounds, boolean <-> integer).
 _DIRECT_CASTS = [
     (sa.Integer, sa.Numeric),
@@ -698,6 +715,20 @@ class PostgresqlDialect(Dialect):
         # columns as postgresql.DOMAIN.
         self._domain_types: dict[tuple, dict] = {}
         self._named_types = _NamedTypes([], self._domain_types)
+
+    # -- hazards -------------------------------------------------------------------------
+    def table_rewrite(self, op: o.Op, before: s.Snapshot) -> Optional[str]:
+        if isinstance(op, o.AlterColumn) and "type" in op.changes:
+            old, new = self.parse_type(op.existing.type), self.parse_type(op.new.type)
+            return None if _binary_coercible(old, new) else "type-rewrite"
+        return None
+
+    def blocks_writes(self, op: o.Op) -> bool:
+        # The DDL never writes CONCURRENTLY or NOT VALID: every index build and every validating
+        # scan holds a lock that stops writes until it ends.
+        if isinstance(op, o.AlterColumn):
+            return op.existing.nullable and not op.new.nullable
+        return isinstance(op, (o.CreateIndex, o.AddConstraint))
 
     # -- types ---------------------------------------------------------------------------
     def parse_type(self, text: str) -> sa.types.TypeEngine:

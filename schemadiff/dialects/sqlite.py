@@ -75,11 +75,12 @@ class SqliteDDL(DDL):
     """
 
     def statements(self, op: o.Op, before, after) -> list:
-        if self.rebuilds(op, before, after):
+        if self.rebuilds(op, before):
             return self.rebuild([op], before, after)
         return super().statements(op, before, after)
 
-    def rebuilds(self, op: o.Op, before, after) -> bool:
+    def rebuilds(self, op: o.Op, before: s.Snapshot) -> bool:
+        """Whether `op` on schema `before` needs a rebuild: SQLite's ALTER TABLE cannot do it."""
         if isinstance(op, o.AlterColumn):
             return op.changes != ("name",)
         if isinstance(op, o.AddColumn):
@@ -87,7 +88,8 @@ class SqliteDDL(DDL):
             default_ok = c.default is None or _CONSTANT.fullmatch(c.default.sql.strip())
             return not ((c.nullable or c.default is not None) and default_ok and not (c.computed and c.computed.persisted))
         if isinstance(op, o.DropColumn):
-            return _mentioned(find_table(before, op.table_name, op.schema), op.column.name)
+            table = before.table(op.table_name, op.schema)
+            return table is None or _mentioned(table, op.column.name)  # an unknown table fails in the rebuild
         return isinstance(op, (o.AddConstraint, o.DropConstraint))
 
     def _AlterColumn(self, op: o.AlterColumn, before, after) -> list:
@@ -210,6 +212,12 @@ class SqliteDialect(Dialect):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         _interrupt_statements_on_ctrl_c(engine)
+
+    # Type affinity: a column keeps any value, whatever its declared type or length.
+    enforces_column_types = False
+
+    def table_rewrite(self, op: o.Op, before: s.Snapshot) -> Optional[str]:
+        return "sqlite-rebuild" if self.ddl.rebuilds(op, before) else None
 
     def check_integrity(self, conn: Connection) -> list[str]:
         try:

@@ -175,17 +175,17 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # hazard(data-loss): drops table order_line and all its rows
+    # hazard(data-loss/drop-table): drops table order_line and all its rows
     op.drop_table("order_line")
-    # hazard(data-loss): drops table product and all its rows
+    # hazard(data-loss/drop-table): drops table product and all its rows
     op.drop_table("product")
-    # hazard(data-loss): drops table order and all its rows
+    # hazard(data-loss/drop-table): drops table order and all its rows
     op.drop_table("order")
-    # hazard(data-loss): drops table audit_log and all its rows
+    # hazard(data-loss/drop-table): drops table audit_log and all its rows
     op.drop_table("audit_log")
-    # hazard(data-loss): drops table address and all its rows
+    # hazard(data-loss/drop-table): drops table address and all its rows
     op.drop_table("address")
-    # hazard(data-loss): drops table customer and all its rows
+    # hazard(data-loss/drop-table): drops table customer and all its rows
     op.drop_table("customer")
-    # hazard(data-loss): drops table region and all its rows
+    # hazard(data-loss/drop-table): drops table region and all its rows
     op.drop_table("region")

@@ -29,5 +29,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # hazard(data-loss): drops table account and all its rows
+    # hazard(data-loss/drop-table): drops table account and all its rows
     op.drop_table("account")

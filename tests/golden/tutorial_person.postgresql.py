@@ -26,5 +26,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # hazard(data-loss): drops table person and all its rows
+    # hazard(data-loss/drop-table): drops table person and all its rows
     op.drop_table("person")

@@ -27,5 +27,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # hazard(data-loss): drops table restaurants and all its rows
+    # hazard(data-loss/drop-table): drops table restaurants and all its rows
     op.drop_table("restaurants")

@@ -33,5 +33,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # hazard(data-loss): drops table students and all its rows
+    # hazard(data-loss/drop-table): drops table students and all its rows
     op.drop_table("students")

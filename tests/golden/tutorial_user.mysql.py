@@ -28,5 +28,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # hazard(data-loss): drops table user and all its rows
+    # hazard(data-loss/drop-table): drops table user and all its rows
     op.drop_table("user")

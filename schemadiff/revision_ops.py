@@ -1,0 +1,56 @@
+"""What revision scripts do, without a database: their ops, recorded by replaying the history.
+
+Each script's upgrade() runs against a recording `op`, the same one `upgrade --sql` uses, so the
+ops and the schema before each revision come from the scripts alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+from . import ops as o
+from .dialects.base import Dialect
+from .errors import SchemadiffError
+from .operations import Operations, using
+from .revisions import Revision, RevisionMap
+from .runtime import load_module
+from .snapshot import Snapshot
+
+
+@dataclass(frozen=True)
+class RecordedRevision:
+    """One revision's upgrade: the schema it starts from and the ops it runs."""
+
+    revision: Revision
+    start: Snapshot
+    ops: tuple[o.Op, ...]
+
+
+def record_upgrade(
+    revision: Revision, start: Snapshot, dialect: Dialect
+) -> tuple[RecordedRevision, Snapshot]:
+    """(the revision's upgrade recorded from schema `start`, the schema after it)."""
+    recorded: list[o.Op] = []
+    operations = Operations(dialect, start, recorded.append)
+    try:
+        with using(operations):
+            load_module(revision).upgrade()
+    except SchemadiffError as e:
+        raise SchemadiffError(f"{revision.path}: {e}") from None
+    return RecordedRevision(revision, start, tuple(recorded)), operations.state
+
+
+def record_revisions(
+    revisions: RevisionMap, wanted: Sequence[Revision], dialect: Dialect
+) -> list[RecordedRevision]:
+    """The upgrades of `wanted`, in history order; every revision before them is replayed too."""
+    ids = {r.id for r in wanted}
+    if not ids:
+        return []
+    state, result = Snapshot(), []
+    for revision in revisions.upgrade_path((), tuple(r.id for r in wanted)):
+        recorded, state = record_upgrade(revision, state, dialect)
+        if revision.id in ids:
+            result.append(recorded)
+    return result
