@@ -192,8 +192,8 @@ class SqlPrinter:
         self._hazards[id(op)] = self._tracker.hazards(op)
         self._batcher.add(op)
 
-    def flush(self) -> None:
-        self._batcher.flush()
+    def flush(self, table_key: Optional[TableKey] = None) -> None:
+        self._batcher.flush(table_key)
 
     def _emit(self, ops: tuple, sql: list) -> None:
         self.sql += [Comment(h) for op in ops for h in self._hazards.pop(id(op), ())]

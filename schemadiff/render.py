@@ -277,7 +277,7 @@ class Renderer:
         return f"op.drop_column({_args(repr(op.table_name), repr(op.column.name), schema=self.schema(op.schema))})"
 
     def _AlterColumn(self, op: o.AlterColumn) -> str:
-        new, changes = op.new, op.changes
+        old, new, changes = op.existing, op.new, op.changes
         keywords: dict[str, Optional[str]] = {}
         if "name" in changes:
             keywords["new_column_name"] = repr(new.name)
