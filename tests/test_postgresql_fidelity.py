@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql as pg
 
 from schemadiff import compare
 from schemadiff.dialects import for_sa_dialect
+from schemadiff.execute import script_sql
 from schemadiff.config import Config
 from schemadiff.render import ScriptInfo, render_script
 from schemadiff.report import as_text
@@ -329,3 +330,10 @@ def test_realworld_models_from_empty_reproduce_the_sql_schema(db, tmp_path):
     migrate(config, "downgrade", "base", print)
     emptied, _ = db.snapshots(metadata)
     assert emptied == Snapshot()
+
+
+def test_offline_sql_of_a_domain_shows_its_check_as_written(db):
+    _, models_ = db.snapshots(DOMAIN_MODELS["check"]())
+    dialect = for_sa_dialect(db.engine().dialect)
+    sql = script_sql(compare(Snapshot(), models_), Snapshot(), dialect)
+    assert sql[0] == "CREATE DOMAIN email AS VARCHAR(200) CONSTRAINT email_has_at CHECK (VALUE LIKE '%@%')"
