@@ -19,6 +19,8 @@ from sqlalchemy.dialects import postgresql as pg
 from schemadiff import compare
 from schemadiff.dialects import for_sa_dialect
 from schemadiff.execute import script_sql
+from schemadiff.hazards import hazards
+from schemadiff.ops import AlterDomain
 from schemadiff.config import Config
 from schemadiff.render import ScriptInfo, render_script
 from schemadiff.report import as_text
@@ -337,3 +339,12 @@ def test_offline_sql_of_a_domain_shows_its_check_as_written(db):
     dialect = for_sa_dialect(db.engine().dialect)
     sql = script_sql(compare(Snapshot(), models_), Snapshot(), dialect)
     assert sql[0] == "CREATE DOMAIN email AS VARCHAR(200) CONSTRAINT email_has_at CHECK (VALUE LIKE '%@%')"
+
+
+def test_a_changed_domain_is_one_op_and_its_columns_stay_as_they_are(db):
+    db.create_all(customer(email()))
+    database, models_ = db.snapshots(customer(email(check="VALUE LIKE '%@%.%'")))
+    (op,) = compare(database, models_)
+    assert isinstance(op, AlterDomain) and op.changes == ("checks",)
+    assert [h.kind for h in hazards(op)] == ["may-fail"]
+    assert op.reverse().reverse() == op
