@@ -1,8 +1,9 @@
 """PostgreSQL fidelity: identity changes, domains, serial columns without OWNED BY, sequences that
-follow their column's type, enum rebuilds around checks and indexes, and default spellings.
+follow their column's type, enum rebuilds around checks and indexes, default spellings, and a
+pg_dump-style schema loaded from SQL against its sqlacodegen models.
 
-Every case runs on a real PostgreSQL server: generate a revision, upgrade, check that nothing is
-left to do, downgrade, and check again.
+Every case runs on a real PostgreSQL server; the round trips generate a revision, upgrade, check
+that nothing is left to do, downgrade, and check again.
 """
 
 from __future__ import annotations
@@ -16,20 +17,20 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, assume, given, settings
 from sqlalchemy.dialects import postgresql as pg
 
+from conftest import FIXTURES
+from models import fixture_metadata
 from schemadiff import compare
+from schemadiff.config import Config
 from schemadiff.dialects import for_sa_dialect
 from schemadiff.execute import script_sql
 from schemadiff.hazards import hazards
 from schemadiff.ops import AlterDomain
-from schemadiff.config import Config
 from schemadiff.render import ScriptInfo, render_script
 from schemadiff.report import as_text
 from schemadiff.runtime import migrate
+from schemadiff.scripts import generate_revision, init_project
 from schemadiff.snapshot import Identity, Snapshot
 from scripting import load_script, record
-from conftest import FIXTURES
-from models import fixture_metadata
-from schemadiff.scripts import generate_revision, init_project
 from strategies import build, schema_specs
 from test_roundtrip import castable, round_trip
 
