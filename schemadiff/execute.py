@@ -39,9 +39,10 @@ def sql_text(statement: Statement, dialect: Dialect) -> str:
     if isinstance(statement, Comment):
         return f"-- {statement}"
     if isinstance(statement, str):
-        return statement
-    compiled = statement.compile(dialect=dialect.sa_dialect, compile_kwargs={"literal_binds": True})
-    text = str(compiled).strip()
+        text = statement  # written for the driver, as the compiled ones are
+    else:
+        compiled = statement.compile(dialect=dialect.sa_dialect, compile_kwargs={"literal_binds": True})
+        text = str(compiled).strip()
     # Drivers with format/pyformat parameters (psycopg, pymysql) get `%` doubled; people do not.
     return text.replace("%%", "%") if dialect.preparer._double_percents else text
 

@@ -1,8 +1,9 @@
 """PostgreSQL fidelity: identity changes, domains, serial columns without OWNED BY, sequences that
-follow their column's type, enum rebuilds around checks and indexes, and default spellings.
+follow their column's type, enum rebuilds around checks and indexes, default spellings, and a
+pg_dump-style schema loaded from SQL against its sqlacodegen models.
 
-Every case runs on a real PostgreSQL server: generate a revision, upgrade, check that nothing is
-left to do, downgrade, and check again.
+Every case runs on a real PostgreSQL server; the round trips generate a revision, upgrade, check
+that nothing is left to do, downgrade, and check again.
 """
 
 from __future__ import annotations
@@ -16,17 +17,20 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, assume, given, settings
 from sqlalchemy.dialects import postgresql as pg
 
+from conftest import FIXTURES
+from models import fixture_metadata
 from schemadiff import compare
-from schemadiff.dialects import for_sa_dialect
 from schemadiff.config import Config
+from schemadiff.dialects import for_sa_dialect
+from schemadiff.execute import script_sql
+from schemadiff.hazards import hazards
+from schemadiff.ops import AlterDomain
 from schemadiff.render import ScriptInfo, render_script
 from schemadiff.report import as_text
 from schemadiff.runtime import migrate
+from schemadiff.scripts import generate_revision, init_project
 from schemadiff.snapshot import Identity, Snapshot
 from scripting import load_script, record
-from conftest import FIXTURES
-from models import fixture_metadata
-from schemadiff.scripts import generate_revision, init_project
 from strategies import build, schema_specs
 from test_roundtrip import castable, round_trip
 
@@ -329,3 +333,19 @@ def test_realworld_models_from_empty_reproduce_the_sql_schema(db, tmp_path):
     migrate(config, "downgrade", "base", print)
     emptied, _ = db.snapshots(metadata)
     assert emptied == Snapshot()
+
+
+def test_offline_sql_of_a_domain_shows_its_check_as_written(db):
+    _, models_ = db.snapshots(DOMAIN_MODELS["check"]())
+    dialect = for_sa_dialect(db.engine().dialect)
+    sql = script_sql(compare(Snapshot(), models_), Snapshot(), dialect)
+    assert sql[0] == "CREATE DOMAIN email AS VARCHAR(200) CONSTRAINT email_has_at CHECK (VALUE LIKE '%@%')"
+
+
+def test_a_changed_domain_is_one_op_and_its_columns_stay_as_they_are(db):
+    db.create_all(customer(email()))
+    database, models_ = db.snapshots(customer(email(check="VALUE LIKE '%@%.%'")))
+    (op,) = compare(database, models_)
+    assert isinstance(op, AlterDomain) and op.changes == ("checks",)
+    assert [h.kind for h in hazards(op)] == ["may-fail"]
+    assert op.reverse().reverse() == op
