@@ -156,6 +156,7 @@ class SnapshotBuilder:
             elements=tuple(self.index_element(e, index.table) for e in index.expressions),
             unique=bool(index.unique),
             where=None if where is None else self.dialect.normalize_expression(self.sql(where)),
+            options=self.dialect.index_options(index),
         )
 
     def index_element(self, expr, table: sa.Table) -> s.IndexElement:

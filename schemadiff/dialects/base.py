@@ -233,6 +233,11 @@ class Dialect:
         """The WHERE clause of a partial index, for databases that have them."""
         return None
 
+    def index_options(self, index: sa.Index) -> tuple:
+        """The index's options that this database keeps (Index.options), in canonical form;
+        options of other databases are not created here, so they are left out."""
+        return ()
+
     # -- running migrations --------------------------------------------------------------
     #: Whether DDL runs inside transactions (so a failed revision rolls back entirely).
     transactional_ddl = True

@@ -71,10 +71,12 @@ COLLATIONS_SQL = sa.text("""
 SELECT COLLATION_NAME, CHARACTER_SET_NAME, IS_DEFAULT FROM information_schema.COLLATIONS
 """)
 
-# EXPRESSION (functional key parts) exists from MySQL 8.0.13 on, never on MariaDB.
+# EXPRESSION (functional key parts) exists from MySQL 8.0.13 on, never on MariaDB. SUB_PART is
+# a key's prefix length; INDEX_TYPE says FULLTEXT and SPATIAL.
 _STATISTICS = """
 SELECT TABLE_SCHEMA, TABLE_NAME, JSON_ARRAYAGG(JSON_ARRAY(
-    INDEX_NAME, SEQ_IN_INDEX, NON_UNIQUE, COLUMN_NAME, COLLATION, {expression}))
+    INDEX_NAME, SEQ_IN_INDEX, NON_UNIQUE, COLUMN_NAME, COLLATION, {expression},
+    SUB_PART, INDEX_TYPE))
 FROM information_schema.STATISTICS
 WHERE TABLE_SCHEMA IN :schemas
 GROUP BY TABLE_SCHEMA, TABLE_NAME
@@ -196,13 +198,17 @@ class MysqlDDL(DDL):
         return f"ALTER TABLE {self.table_name(op.table_name, op.schema)} {', '.join(clauses)}"
 
     def index_definition(self, index: s.Index) -> str:
-        """`[UNIQUE] INDEX name (keys)`, as ALTER TABLE ... ADD takes it."""
+        """`[UNIQUE|FULLTEXT|SPATIAL] INDEX name (keys)`, as ALTER TABLE ... ADD takes it."""
+        options = index.keywords()
+        lengths = options.get("mysql_length", {})
         keys = []
         for e in index.elements:
             key = f"({e.text.sql})" if e.expression else self.preparer.quote(e.text)
+            key += f"({lengths[e.text]})" if e.text in lengths else ""
             keys.append(f"{key} DESC" if e.descending else key)
-        unique = "UNIQUE " if index.unique else ""
-        return f"{unique}INDEX {self.preparer.quote(index.name)} ({', '.join(keys)})"
+        prefix = options.get("mysql_prefix") or ("UNIQUE" if index.unique else "")
+        kind = f"{prefix} INDEX" if prefix else "INDEX"
+        return f"{kind} {self.preparer.quote(index.name)} ({', '.join(keys)})"
 
     def named(self, table: s.Table, constraint: s.Constraint) -> s.Constraint:
         """`constraint` under the name MySQL gave it, found by definition when the op has none.
@@ -372,6 +378,16 @@ class MysqlDialect(Dialect):
         fk = super().canonical_foreign_key(fk)
         return replace_changed(fk, {"deferrable": None, "initially": None})
 
+    def index_options(self, index: sa.Index) -> tuple:
+        options = index.dialect_options["mysql"]
+        length = options["length"]
+        columns = [e.name for e in index.expressions if isinstance(e, sa.Column)]
+        if isinstance(length, dict):
+            lengths = {c: length[c] for c in columns if c in length}
+        else:
+            lengths = dict.fromkeys(columns, length) if length is not None else {}
+        return index_options(options["prefix"], lengths)
+
     # -- running migrations --------------------------------------------------------------
     @contextmanager
     def migration_lock(self, conn: Connection, timeout: float) -> Iterator[None]:
@@ -454,6 +470,8 @@ class _TableParts:
     foreign_keys: dict = field(default_factory=lambda: defaultdict(list))
     fk_rules: dict = field(default_factory=dict)
     checks: list = field(default_factory=list)
+    #: Per index, (column, SUB_PART, INDEX_TYPE) of each key.
+    index_kinds: dict = field(default_factory=lambda: defaultdict(list))
 
     def build(self, mariadb: bool) -> s.Table:
         """The Table, folded as canonical_table folds it: building a Table sorts its parts,
@@ -463,7 +481,11 @@ class _TableParts:
             columns, checks = _fold_mariadb_json(columns, checks)
         foreign_keys = tuple(self._foreign_key(n, rows) for n, rows in self.foreign_keys.items())
         uniques, indexes = _unique_indexes_as_constraints(
-            (), tuple(self._index(name, rows) for name, rows in self.indexes.items())
+            (),
+            tuple(
+                self._index(name, rows, self.index_kinds[name])
+                for name, rows in self.indexes.items()
+            ),
         )
         return s.Table(
             name=self.name,
@@ -491,8 +513,16 @@ class _TableParts:
         )
 
     @staticmethod
-    def _index(name: str, rows: list) -> s.Index:
-        return s.Index(name=name, elements=tuple(e for e, _ in rows), unique=rows[0][1])
+    def _index(name: str, rows: list, kinds: list) -> s.Index:
+        index_type = kinds[0][2]
+        # A SPATIAL key reports a SUB_PART of its own, which no model states.
+        lengths = {} if index_type == "SPATIAL" else {c: n for c, n, _ in kinds if n is not None}
+        return s.Index(
+            name=name,
+            elements=tuple(e for e, _ in rows),
+            unique=rows[0][1],
+            options=index_options(index_type, lengths),
+        )
 
 
 class _CatalogReader:
@@ -575,8 +605,10 @@ class _CatalogReader:
 
     def indexes(self, tables: dict, rows) -> None:
         for table, packed in _packed_rows(tables, rows):
-            for index_name, _, non_unique, column, collation, expression in packed:
+            for index_name, _, non_unique, column, collation, expression, *kind in packed:
                 self.index_row(table, index_name, non_unique, column, collation, expression)
+                if index_name != "PRIMARY":
+                    table.index_kinds[index_name].append((column, *kind))
 
     def index_row(self, table, index_name, non_unique, column, collation, expression) -> None:
         if index_name == "PRIMARY":
@@ -899,4 +931,24 @@ def _implicit_foreign_key_index(index: s.Index, foreign_keys: tuple) -> bool:
 
 
 def _plain(index: s.Index) -> bool:
-    return all(not e.expression and not e.descending for e in index.elements)
+    return not index.options and all(not e.expression and not e.descending for e in index.elements)
+
+
+# INDEX_TYPE values that are said as a prefix (CREATE FULLTEXT INDEX); the rest are BTREE or
+# HASH, and both are BTREE to InnoDB (see index_options).
+_INDEX_PREFIXES = frozenset({"FULLTEXT", "SPATIAL"})
+
+
+def index_options(kind: Optional[str], lengths: dict) -> tuple:
+    """Index.options of a MySQL index: its FULLTEXT or SPATIAL prefix and its key prefix lengths.
+
+    USING is left out: InnoDB builds every index as a B-tree whatever USING says (and
+    information_schema reports it so), and MariaDB hashes long UNIQUE keys by itself.
+    """
+    kind = (kind or "").upper()
+    return s.option_pairs(
+        {
+            "mysql_prefix": kind if kind in _INDEX_PREFIXES else None,
+            "mysql_length": tuple(sorted(lengths.items())),
+        }
+    )
