@@ -150,6 +150,10 @@ class Dialect:
         compiled = self.sa_dialect.type_compiler_instance.process(type_)
         return self.clean_type(" ".join(compiled.split()).upper())
 
+    def column_type(self, col: sa.Column) -> str:
+        """The canonical type of a model column, within its table."""
+        return self.type_string(col.type)
+
     def clean_type(self, compiled: str) -> str:
         """Per-dialect touch-ups of compiled type text (aliases that the database folds)."""
         return compiled
@@ -224,6 +228,12 @@ class Dialect:
     def enums_from_tables(self, tables: Sequence[sa.Table]) -> list[Enum]:
         """Named enum types the models need as separate schema objects (PostgreSQL only)."""
         return []
+
+    @property
+    def has_identity_columns(self) -> bool:
+        """Whether the database keeps IDENTITY; where it does not, create_all leaves a model's
+        Identity out and the column numbers itself as column_autoincrement says, or not at all."""
+        return bool(self.sa_dialect.supports_identity_columns)
 
     def column_autoincrement(self, col: sa.Column) -> bool:
         """Whether create_all() makes `col` generate its own values (SERIAL, AUTO_INCREMENT)."""
