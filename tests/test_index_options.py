@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql
 
+from golden_render import SA_DIALECTS
 from schemadiff import compare, snapshot_metadata
 from schemadiff import ops as o
 from schemadiff import snapshot as s
@@ -82,7 +83,10 @@ def test_create_all_with_options_reads_back_clean_and_with_its_options(db):
         assert found["ix_span"] == {"postgresql_using": "gist"}
         assert found["ix_rank_brin"] == {"postgresql_using": "brin"}
         assert found["ix_title_hash"] == {"postgresql_using": "hash"}
-        assert found["ix_rank"] == {"postgresql_include": ["title"], "postgresql_with": {"fillfactor": "70"}}
+        assert found["ix_rank"] == {
+            "postgresql_include": ["title"],
+            "postgresql_with": {"fillfactor": "70"},
+        }
         assert found["ix_title"] == {"postgresql_ops": {"title": "text_pattern_ops"}}
     elif db.dialect == "mysql":
         assert found["ix_body"] == {"mysql_prefix": "FULLTEXT"}
@@ -121,7 +125,10 @@ def test_generated_revision_gives_and_takes_options_with_rows_in_place(db, tmp_p
     before, after = bare_models(db.dialect), option_models(db.dialect, with_options=True)
     db.create_all(before)
     with db.engine().begin() as conn:
-        rows = [{"id": n, "title": f"title {n}", "body": "some words " * n, "rank": n} for n in range(1, 6)]
+        rows = [
+            {"id": n, "title": f"title {n}", "body": "some words " * n, "rank": n}
+            for n in range(1, 6)
+        ]
         conn.execute(before.tables["document"].insert(), rows)
     config = Config(root=tmp_path, url=db.url)
     init_project(config)
@@ -141,7 +148,7 @@ def test_generated_revision_gives_and_takes_options_with_rows_in_place(db, tmp_p
 
 @pytest.mark.parametrize("dialect_name", ["postgresql", "mysql"])
 def test_script_renders_options_as_create_index_keywords(dialect_name):
-    dialect = for_sa_dialect({"postgresql": postgresql.dialect(), "mysql": mysql.dialect()}[dialect_name])
+    dialect = for_sa_dialect(SA_DIALECTS[dialect_name])
     current = snapshot_metadata(option_models(dialect_name, with_options=False), dialect)
     target = snapshot_metadata(option_models(dialect_name, with_options=True), dialect)
     ops = compare(current, target)
@@ -159,7 +166,7 @@ def test_script_renders_options_as_create_index_keywords(dialect_name):
     upgrade_ops, state = record(script, "upgrade", dialect, current)
     assert upgrade_ops == ops
     assert compare(state, target) == []
-    downgrade_ops, state = record(script, "downgrade", dialect, state)
+    _, state = record(script, "downgrade", dialect, state)
     assert compare(state, current) == []
 
 
@@ -168,25 +175,33 @@ def test_hand_written_create_and_drop_index_keep_options_in_the_state():
     state = snapshot_metadata(option_models("postgresql", with_options=False), dialect)
     recorded: list = []
     operations = Operations(dialect, state, recorded.append)
-    operations.create_index("ix_data_path", "document", ["data"], postgresql_using="GIN", postgresql_ops={"data": "jsonb_path_ops"})
+    operations.create_index(
+        "ix_data_path",
+        "document",
+        ["data"],
+        postgresql_using="GIN",
+        postgresql_ops={"data": "jsonb_path_ops"},
+    )
     created = operations.state.table("document").indexes
     index = next(i for i in created if i.name == "ix_data_path")
-    assert index.keywords() == {"postgresql_ops": {"data": "jsonb_path_ops"}, "postgresql_using": "gin"}
+    assert index.keywords() == {
+        "postgresql_ops": {"data": "jsonb_path_ops"},
+        "postgresql_using": "gin",
+    }
     operations.drop_index("ix_data_path", "document")
     assert recorded[-1] == o.DropIndex("document", index)
     assert recorded[-1].reverse() == recorded[0]
 
 
-def test_options_of_other_databases_are_not_part_of_the_snapshot():
+@pytest.mark.parametrize(
+    "dialect_name,foreign",
+    [("sqlite", "postgresql"), ("mysql", "postgresql"), ("postgresql", "mysql")],
+)
+def test_options_of_other_databases_are_not_part_of_the_snapshot(dialect_name, foreign):
     """create_all ignores them there, so they must not make drift either."""
-    for name, sa_dialect in (("sqlite", None), ("mysql", mysql.dialect()), ("postgresql", postgresql.dialect())):
-        if sa_dialect is None:
-            from sqlalchemy.dialects import sqlite
-
-            sa_dialect = sqlite.dialect()
-        dialect = for_sa_dialect(sa_dialect)
-        models = snapshot_metadata(option_models("postgresql" if name != "postgresql" else "mysql", True), dialect)
-        assert all(i.options == () for i in models.table("document").indexes), name
+    dialect = for_sa_dialect(SA_DIALECTS[dialect_name])
+    models = snapshot_metadata(option_models(foreign, with_options=True), dialect)
+    assert all(i.options == () for i in models.table("document").indexes)
 
 
 def test_default_methods_equal_no_option():

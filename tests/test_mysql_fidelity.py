@@ -9,7 +9,10 @@ from sqlalchemy.dialects import mysql
 
 from conftest import DIALECTS
 from schemadiff import compare
+from schemadiff.config import Config
 from schemadiff.report import as_text
+from schemadiff.runtime import migrate
+from schemadiff.scripts import init_project
 from test_cli import assert_one_line_error, run
 from test_roundtrip import round_trip
 
@@ -53,7 +56,9 @@ def test_identity_compares_as_the_autoincrement_an_existing_database_has(db):
 @pytest.mark.parametrize("db", ["sqlite", "mysql"], indirect=True)
 def test_identity_round_trips_and_its_drift_ends(db, tmp_path):
     before = sa.MetaData()
-    sa.Table("ledger", before, sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False))
+    sa.Table(
+        "ledger", before, sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False)
+    )
     round_trip(db, tmp_path, before, ledger(identity=True))
 
 
@@ -119,7 +124,9 @@ def shop(key_type) -> sa.MetaData:
         "purchase",
         md,
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("customer_id", key_type, sa.ForeignKey("customer.id", name="fk_purchase_customer")),
+        sa.Column(
+            "customer_id", key_type, sa.ForeignKey("customer.id", name="fk_purchase_customer")
+        ),
     )
     return md
 
@@ -127,7 +134,10 @@ def shop(key_type) -> sa.MetaData:
 def add_rows(db, md: sa.MetaData) -> None:
     with db.engine().begin() as conn:
         conn.execute(md.tables["customer"].insert(), [{"id": 1}, {"id": 2}])
-        conn.execute(md.tables["purchase"].insert(), [{"id": 1, "customer_id": 2}, {"id": 2, "customer_id": 1}])
+        conn.execute(
+            md.tables["purchase"].insert(),
+            [{"id": 1, "customer_id": 2}, {"id": 2, "customer_id": 1}],
+        )
 
 
 @pytest.mark.parametrize("db", DIALECTS, indirect=True)
@@ -144,7 +154,9 @@ def test_both_sides_of_a_foreign_key_change_type_with_rows(db, tmp_path):
     db.create_all = create_with_rows
     round_trip(db, tmp_path, before, after)
     with db.engine().connect() as conn:
-        assert conn.execute(sa.text("SELECT customer_id FROM purchase ORDER BY id")).scalars().all() == [2, 1]
+        assert conn.execute(
+            sa.text("SELECT customer_id FROM purchase ORDER BY id")
+        ).scalars().all() == [2, 1]
         if db.dialect != "sqlite":  # SQLite enforces keys only where a connection asks it to
             with pytest.raises(sa.exc.IntegrityError):
                 conn.execute(sa.text("INSERT INTO purchase (id, customer_id) VALUES (3, 99)"))
@@ -154,17 +166,12 @@ def test_both_sides_of_a_foreign_key_change_type_with_rows(db, tmp_path):
 def test_hand_written_alter_column_of_a_foreign_key_column(db, tmp_path):
     """One side alone, written by hand: the key comes off and goes back on where the types
     match again (a string key whose length grows)."""
-    from schemadiff.config import Config
-    from schemadiff.runtime import migrate
-    from schemadiff.scripts import init_project
-
     before, after = shop(sa.String(10)), shop(sa.String(40))
     db.create_all(before)
     add_rows(db, before)
     config = Config(root=tmp_path, url=db.url)
     init_project(config)
-    (tmp_path / "migrations" / "versions" / "aaaa_widen.py").write_text(
-        '''
+    (tmp_path / "migrations" / "versions" / "aaaa_widen.py").write_text("""
 import sqlalchemy as sa
 from schemadiff import op
 
@@ -182,8 +189,7 @@ def upgrade():
 def downgrade():
     op.alter_column("purchase", "customer_id", type_=sa.String(10))
     op.alter_column("customer", "id", type_=sa.String(10))
-'''
-    )
+""")
     migrate(config, "upgrade", "head", lambda line: None)
     check_clean(db, after)
     migrate(config, "downgrade", "base", lambda line: None)

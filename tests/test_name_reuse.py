@@ -35,7 +35,10 @@ def test_an_unnamed_target_does_not_keep_a_name_that_another_target_takes():
     dropped = [op.constraint for op in ops if isinstance(op, o.DropConstraint)]
     added = [op.constraint for op in ops if isinstance(op, o.AddConstraint)]
     assert [(c.name, c.columns) for c in dropped] == [("uq_gamma", ("owner",))]
-    assert sorted((c.name or "", c.columns) for c in added) == [("", ("owner",)), ("uq_gamma", ("amount",))]
+    assert sorted((c.name or "", c.columns) for c in added) == [
+        ("", ("owner",)),
+        ("uq_gamma", ("amount",)),
+    ]
 
 
 @pytest.mark.parametrize("db", DIALECTS, indirect=True)

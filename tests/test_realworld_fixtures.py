@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 import pytest
-import sqlalchemy as sa
 
 from conftest import FIXTURES
 from models import fixture_metadata
@@ -23,7 +22,9 @@ _STATEMENT_END = re.compile(r";\s*$", re.MULTILINE)
 
 def load_ddl(db, name: str) -> None:
     text = "\n".join(
-        line for line in (FIXTURES / f"{name}.sql").read_text().splitlines() if not line.startswith("--")
+        line
+        for line in (FIXTURES / f"{name}.sql").read_text().splitlines()
+        if not line.startswith("--")
     )
     with db.engine().begin() as conn:
         for statement in _STATEMENT_END.split(text):

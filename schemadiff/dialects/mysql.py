@@ -479,9 +479,15 @@ class MysqlDialect(Dialect):
         text = self.type_string(col.type)
         tail = _CHARSET_TAIL.search(text)
         charset, collation = (g.lower() if g else None for g in tail.groups())
-        if not isinstance(col.table, sa.Table) or (collation is None and charset is None and not _TEXT_TYPE.match(text)):
+        if not isinstance(col.table, sa.Table) or (
+            collation is None and charset is None and not _TEXT_TYPE.match(text)
+        ):
             return text
-        collation = collation or self.collations.defaults.get(charset) or self.collations.of_table(col.table)
+        collation = (
+            collation
+            or self.collations.defaults.get(charset)
+            or self.collations.of_table(col.table)
+        )
         clause = self.collations.clause(collation, self.collations.database)
         return self.canonical_type(text[: tail.start()] + clause)
 
