@@ -646,10 +646,12 @@ class PostgresqlDialect(Dialect):
 
     def index_options(self, index: sa.Index) -> tuple:
         options = index.dialect_options["postgresql"]
+        # SQLAlchemy applies an operator class to the key of that name; others it leaves out.
+        keys = {getattr(e, "key", None) for e in index.expressions}
         return index_options(
             using=options["using"],
             include=[c if isinstance(c, str) else c.name for c in options["include"] or ()],
-            ops=options["ops"] or {},
+            ops={k: v for k, v in (options["ops"] or {}).items() if k in keys},
             storage=options["with"] or {},
         )
 
