@@ -179,8 +179,17 @@ def match_items(current: Sequence[T], target: Sequence[T]) -> tuple[list[T], lis
     """
     unmatched = list(current)
     missing: list[T] = []
+    # A current item under a name that a target item takes must go, or the name is taken twice.
+    taken = {i.name for i in target if i.name is not None}
     for item in sorted(target, key=lambda i: i.name is None):  # named ones claim first
-        found = next((c for c in unmatched if _same(c, item)), None)
+        found = next(
+            (
+                c
+                for c in unmatched
+                if _same(c, item) and (item.name is not None or c.name not in taken)
+            ),
+            None,
+        )
         if found is None:
             missing.append(item)
         else:

@@ -119,7 +119,7 @@ class SnapshotBuilder:
                 self.dialect.normalize_expression(self.sql(col.computed.sqltext)),
                 col.computed.persisted,
             )
-        if isinstance(col.identity, sa.Identity):
+        if isinstance(col.identity, sa.Identity) and self.dialect.has_identity_columns:
             identity = s.Identity(
                 always=bool(col.identity.always),
                 start=col.identity.start,
@@ -127,7 +127,7 @@ class SnapshotBuilder:
             )
         return s.Column(
             name=col.name,
-            type=self.dialect.type_string(col.type),
+            type=self.column_type(table, col),
             nullable=bool(col.nullable) and identity is None,
             default=self.default(col),
             autoincrement=self.dialect.column_autoincrement(col) and identity is None,
@@ -135,6 +135,14 @@ class SnapshotBuilder:
             computed=computed,
             comment=col.comment,
         )
+
+    def column_type(self, table: sa.Table, col: sa.Column) -> str:
+        try:
+            return self.dialect.column_type(col)
+        except sa_exc.CompileError as e:  # "VARCHAR requires a length on dialect mysql", ...
+            where = f"{table.schema}.{table.name}" if table.schema else table.name
+            hint = _LENGTH_HINT if "requires a length" in str(e) else ""
+            raise SchemadiffError(f"column {where}.{col.name}: {e}{hint}") from None
 
     def default(self, col: sa.Column) -> Optional[str]:
         server_default = col.server_default
@@ -166,6 +174,7 @@ class SnapshotBuilder:
             elements=tuple(self.index_element(e, index.table) for e in index.expressions),
             unique=bool(index.unique),
             where=None if where is None else self.dialect.normalize_expression(self.sql(where)),
+            options=self.dialect.index_options(index),
         )
 
     def index_element(self, expr, table: sa.Table) -> s.IndexElement:
@@ -192,6 +201,8 @@ class SnapshotBuilder:
             return s.IndexElement(column.name, descending=descending, nulls=nulls)
         return s.IndexElement(text, expression=True, descending=descending, nulls=nulls)
 
+
+_LENGTH_HINT = "; give the column's type a length, such as String(255)"
 
 _ORDER_MODIFIERS = {
     sa.sql.operators.desc_op: "desc",

@@ -240,6 +240,7 @@ class Renderer:
         options = {"unique": "True" if index.unique else None}
         if index.where is not None:
             options[f"{self.dialect.sa_dialect.name}_where"] = f"{self.sa('text')}({index.where.sql!r})"
+        options.update({key: repr(value) for key, value in index.keywords().items()})
         return options
 
     # -- ops ---------------------------------------------------------------------------------

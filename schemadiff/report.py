@@ -67,7 +67,8 @@ def _index(table: str, i: s.Index) -> str:
         key += f" NULLS {e.nulls.upper()}" if e.nulls else ""
         keys.append(key)
     text = f"{'unique index' if i.unique else 'index'} {i.name} on {table} {_cols(keys)}"
-    return text + (f" WHERE {i.where}" if i.where else "")
+    text += f" WHERE {i.where}" if i.where else ""
+    return text + "".join(f" {key}={value!r}" for key, value in i.keywords().items())
 
 
 def _alter(op: o.AlterColumn) -> str:

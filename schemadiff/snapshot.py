@@ -119,10 +119,31 @@ class Index:
     elements: tuple[IndexElement, ...]
     unique: bool = False
     where: Optional[str] = None
+    #: Dialect options under their create_index keywords (postgresql_using, mysql_length, ...),
+    #: in the dialect's canonical form: sorted (keyword, value) pairs, where a value is a string,
+    #: a number, a tuple (a list) or a tuple of pairs (a mapping), so that it stays hashable.
+    options: tuple[tuple[str, Any], ...] = ()
 
     @property
     def columns(self) -> tuple[str, ...]:
         return tuple(e.text for e in self.elements)
+
+    def keywords(self) -> dict[str, Any]:
+        """The options as create_index and sa.Index take them: mappings as dicts, tuples as lists."""
+        return {key: _keyword_value(value) for key, value in self.options}
+
+
+def _keyword_value(value: Any) -> Any:
+    if not isinstance(value, tuple):
+        return value
+    if value and all(isinstance(v, tuple) for v in value):
+        return {k: v for k, v in value}
+    return list(value)
+
+
+def option_pairs(options: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """Index options as Index.options holds them; options without a value are left out."""
+    return tuple(sorted((k, v) for k, v in options.items() if v not in (None, (), "")))
 
 
 Constraint = Union[PrimaryKey, UniqueConstraint, CheckConstraint, ForeignKey]
@@ -271,6 +292,11 @@ def _encode(value: Any) -> Any:
     return value
 
 
+def _tuples(raw: Any) -> Any:
+    """JSON lists back into the tuples they were, however deeply nested (index options)."""
+    return tuple(_tuples(r) for r in raw) if isinstance(raw, list) else raw
+
+
 def _decode(cls: type, data: dict) -> Any:
     kwargs = {}
     for f in dataclasses.fields(cls):
@@ -287,7 +313,7 @@ def _decode(cls: type, data: dict) -> Any:
         elif nested:
             kwargs[f.name] = _decode(nested, raw)
         elif isinstance(raw, list):
-            kwargs[f.name] = tuple(raw)
+            kwargs[f.name] = _tuples(raw)
         else:
             kwargs[f.name] = raw
     return cls(**kwargs)

@@ -78,7 +78,7 @@ def to_constraint(c: s.Constraint) -> sa.Constraint:
 def to_index(index: s.Index, table: sa.Table, dialect: Dialect) -> sa.Index:
     """The index, attached to `table` (whose columns its keys name)."""
     keys = [_index_key(e, table) for e in index.elements]
-    kw = {}
+    kw = index.keywords()
     if index.where is not None:
         kw[f"{dialect.sa_dialect.name}_where"] = sa.text(index.where.sql)
     return sa.Index(_name(index.name), *keys, unique=index.unique, _table=table, **kw)

@@ -47,6 +47,12 @@ ALL_TYPES = {**TYPES, **POSTGRESQL_TYPES}
 IDENTITIES = (sa.Identity, lambda: sa.Identity(always=True), lambda: sa.Identity(start=10, increment=5))
 _INTEGER_TYPES = ("integer", "bigint", "smallint")
 
+# Index options each database takes on which column types: (option, allowed key types, unique ok).
+_BRIN_TYPES = {"integer", "bigint", "smallint", "date", "datetime", "time", "numeric", "float", "string", "unicode"}
+_STRING_TYPES = {"string", "unicode"}
+POSTGRESQL_INDEX_OPTIONS = {"hash": None, "brin": _BRIN_TYPES, "include": set(TYPES), "fillfactor": set(TYPES)}
+MYSQL_INDEX_OPTIONS = {"fulltext": _STRING_TYPES, "length": _STRING_TYPES}
+
 # Identifiers include reserved words and mixed case: quoting must hold everywhere.
 COLUMN_NAMES = ["amount", "label", "created", "flag", "order", "select", "Mixed", "note", "value_2", "kind", "user"]
 TABLE_NAMES = ["alpha", "beta", "Gamma", "group", "delta_items"]
@@ -65,11 +71,58 @@ class ColumnSpec:
 class TableSpec:
     name: str
     columns: tuple[ColumnSpec, ...]
-    indexes: tuple[tuple[tuple[str, ...], bool], ...]  # (columns, unique)
+    indexes: tuple["IndexSpec", ...]
     uniques: tuple[tuple[str, ...], ...]
     checks: tuple[str, ...]  # column names that get a check
     parent: Optional[str]  # table whose id this one references
     ondelete: Optional[str]
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    columns: tuple[str, ...]
+    unique: bool
+    postgresql: Optional[str] = None  # a key of POSTGRESQL_INDEX_OPTIONS
+    mysql: Optional[str] = None  # a key of MYSQL_INDEX_OPTIONS
+    include: Optional[str] = None  # the column postgresql_include names
+
+    def options(self, types: dict[str, str]) -> dict:
+        """The index's keyword options; each database reads its own and ignores the others'."""
+        options: dict = {
+            "hash": {"postgresql_using": "hash"},
+            "brin": {"postgresql_using": "brin"},
+            "include": {"postgresql_include": [self.include]},
+            "fillfactor": {"postgresql_with": {"fillfactor": 70}},
+            None: {},
+        }[self.postgresql]
+        if self.mysql == "fulltext":
+            options["mysql_prefix"] = "FULLTEXT"
+        elif self.mysql == "length":
+            options["mysql_length"] = {c: 10 for c in self.columns if types[c] in _STRING_TYPES}
+        return options
+
+
+@st.composite
+def index_specs(draw, keys, columns: tuple) -> IndexSpec:
+    """An index on `keys`, with options that suit its key types on each database."""
+    cols, unique = draw(keys), draw(st.booleans())
+    types = {c.name: c.type for c in columns}
+    key_types = {types[c] for c in cols}
+    others = [c.name for c in columns if c.name not in cols]
+
+    def fits(option: str, allowed) -> bool:
+        if option == "hash":  # PostgreSQL hash indexes have one key and are never unique
+            return len(cols) == 1 and not unique
+        if option == "include" and not others:
+            return False
+        if option in ("brin", "fulltext") and unique:
+            return False
+        return key_types <= allowed
+
+    postgresql = draw(st.sampled_from([None, *[o for o, a in POSTGRESQL_INDEX_OPTIONS.items() if fits(o, a)]]))
+    mysql = draw(st.sampled_from([None, *[o for o, a in MYSQL_INDEX_OPTIONS.items() if fits(o, a)]]))
+    include = draw(st.sampled_from(others)) if postgresql == "include" else None
+    return IndexSpec(cols, unique, postgresql, mysql, include)
 
 
 @st.composite
@@ -99,13 +152,13 @@ def table_specs(draw, name: str, earlier: tuple[str, ...], postgresql: bool = Fa
     columns = draw(column_specs(postgresql))
     indexable = _indexable(columns)
     keys = st.lists(st.sampled_from(indexable), min_size=1, max_size=3, unique=True).map(tuple) if indexable else st.nothing()
-    indexes = draw(st.lists(st.tuples(keys, st.booleans()), max_size=2, unique_by=lambda i: i[0])) if indexable else []
+    indexes = draw(st.lists(index_specs(keys, columns), max_size=2, unique_by=lambda i: i.columns)) if indexable else []
     uniques = draw(st.lists(keys, max_size=1)) if indexable else []
     numeric = [c.name for c in columns if c.type in ("integer", "bigint", "smallint", "numeric")]
     checks = draw(st.lists(st.sampled_from(numeric), max_size=2, unique=True)) if numeric else []
     parent = draw(st.none() | st.sampled_from(earlier)) if earlier else None
     ondelete = draw(st.sampled_from([None, "CASCADE", "SET NULL"])) if parent else None
-    uniques = [u for u in uniques if u not in {i for i, _ in indexes}]
+    uniques = [u for u in uniques if u not in {i.columns for i in indexes}]
     return TableSpec(name, columns, tuple(indexes), tuple(uniques), tuple(checks), parent, ondelete)
 
 
@@ -129,8 +182,10 @@ def build(spec: tuple[TableSpec, ...]) -> sa.MetaData:
             items.append(sa.Column(c.name, factory(), *identity, nullable=c.nullable, server_default=default))
         if table.parent:
             items.append(sa.Column("parent_id", sa.Integer, sa.ForeignKey(f"{table.parent}.id", ondelete=table.ondelete)))
-        for n, (cols, unique) in enumerate(table.indexes):
-            items.append(sa.Index(f"ix_{table.name.lower()}_{n}", *cols, unique=unique))
+        types = {c.name: c.type for c in table.columns}
+        for n, index in enumerate(table.indexes):
+            name = f"ix_{table.name.lower()}_{n}"
+            items.append(sa.Index(name, *index.columns, unique=index.unique, **index.options(types)))
         items += [sa.UniqueConstraint(*cols) for cols in table.uniques]
         items += [sa.CheckConstraint(sa.column(c) >= 0) for c in table.checks]
         sa.Table(table.name, metadata, *items)

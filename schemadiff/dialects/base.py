@@ -173,6 +173,10 @@ class Dialect:
         compiled = self.sa_dialect.type_compiler_instance.process(type_)
         return self.clean_type(" ".join(compiled.split()).upper())
 
+    def column_type(self, col: sa.Column) -> str:
+        """The canonical type of a model column, within its table."""
+        return self.type_string(col.type)
+
     def clean_type(self, compiled: str) -> str:
         """Per-dialect touch-ups of compiled type text (aliases that the database folds)."""
         return compiled
@@ -260,6 +264,12 @@ class Dialect:
         """Applied to model and reflected domains alike."""
         return domain
 
+    @property
+    def has_identity_columns(self) -> bool:
+        """Whether the database keeps IDENTITY; where it does not, create_all leaves a model's
+        Identity out and the column numbers itself as column_autoincrement says, or not at all."""
+        return bool(self.sa_dialect.supports_identity_columns)
+
     def column_autoincrement(self, col: sa.Column) -> bool:
         """Whether create_all() makes `col` generate its own values (SERIAL, AUTO_INCREMENT)."""
         return col is col.table.autoincrement_column
@@ -267,6 +277,11 @@ class Dialect:
     def index_where(self, index: sa.Index) -> Optional[sa.sql.ClauseElement]:
         """The WHERE clause of a partial index, for databases that have them."""
         return None
+
+    def index_options(self, index: sa.Index) -> tuple:
+        """The index's options that this database keeps (Index.options), in canonical form;
+        options of other databases are not created here, so they are left out."""
+        return ()
 
     # -- running migrations --------------------------------------------------------------
     #: Whether DDL runs inside transactions (so a failed revision rolls back entirely).

@@ -49,7 +49,7 @@ def _query(sql: str) -> sa.TextClause:
 
 
 TABLES_SQL = _query("""
-SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_COMMENT, TABLE_COLLATION
+SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_COMMENT
 FROM information_schema.TABLES
 WHERE TABLE_SCHEMA IN :schemas AND TABLE_TYPE = 'BASE TABLE'
 """)
@@ -66,15 +66,19 @@ WHERE TABLE_SCHEMA IN :schemas
 GROUP BY TABLE_SCHEMA, TABLE_NAME
 """)
 
-# The default collation of each character set, to tell `CHARACTER SET x` from `COLLATE y`.
+# The default collation of each character set, to tell `CHARACTER SET x` from `COLLATE y`, and
+# the current database's, which tables take when they say none.
 COLLATIONS_SQL = sa.text("""
 SELECT COLLATION_NAME, CHARACTER_SET_NAME, IS_DEFAULT FROM information_schema.COLLATIONS
 """)
+DATABASE_COLLATION_SQL = sa.text("SELECT @@collation_database")
 
-# EXPRESSION (functional key parts) exists from MySQL 8.0.13 on, never on MariaDB.
+# EXPRESSION (functional key parts) exists from MySQL 8.0.13 on, never on MariaDB. SUB_PART is
+# a key's prefix length; INDEX_TYPE says FULLTEXT and SPATIAL.
 _STATISTICS = """
 SELECT TABLE_SCHEMA, TABLE_NAME, JSON_ARRAYAGG(JSON_ARRAY(
-    INDEX_NAME, SEQ_IN_INDEX, NON_UNIQUE, COLUMN_NAME, COLLATION, {expression}))
+    INDEX_NAME, SEQ_IN_INDEX, NON_UNIQUE, COLUMN_NAME, COLLATION, {expression},
+    SUB_PART, INDEX_TYPE))
 FROM information_schema.STATISTICS
 WHERE TABLE_SCHEMA IN :schemas
 GROUP BY TABLE_SCHEMA, TABLE_NAME
@@ -140,6 +144,36 @@ class MysqlDDL(DDL):
         return super()._CreateTable(op, before, after) + [ddl.CreateIndex(i) for i in renamed]
 
     def _AlterColumn(self, op: o.AlterColumn, before, after) -> list:
+        change = self._column_change(op, before, after)
+        if not change or op.existing.type == op.new.type:
+            return change
+        drops, adds = self.foreign_keys_around(op, before, after)
+        return drops + change + adds
+
+    def foreign_keys_around(self, op: o.AlterColumn, before, after) -> tuple[list, list]:
+        """MySQL changes no type of a column that a foreign key uses (errors 1832, 1833): the
+        keys come off before and go back on after. A key is on exactly while the types of its two
+        sides match, so when both sides change in one revision it comes off with the first
+        change and goes back on with the second."""
+        drops = [
+            f"ALTER TABLE {self.table_name(table.name, table.schema)} "
+            f"DROP FOREIGN KEY {self.preparer.quote(self.named(table, fk).name)}"
+            for table, fk in _foreign_keys_using(before, op.table_name, op.schema, op.existing.name)
+            if _foreign_key_types_match(before, table, fk)
+        ]
+        adds = []
+        for table, fk in _foreign_keys_using(after, op.table_name, op.schema, op.new.name):
+            if _foreign_key_types_match(after, table, fk):
+                constraint = to_constraint(self.named(table, fk))
+                self.sa_table(after, table.name, table.schema).append_constraint(constraint)
+                compiler = self.sa_dialect.ddl_compiler(self.sa_dialect, None)
+                adds.append(
+                    f"ALTER TABLE {self.table_name(table.name, table.schema)} "
+                    f"ADD {compiler.process(constraint)}"
+                )
+        return drops, adds
+
+    def _column_change(self, op: o.AlterColumn, before, after) -> list:
         spec = self.column_spec(self.sa_table(after, op.table_name, op.schema), op.new.name)
         if op.new.name != op.existing.name:
             return [self.alter(op, f"CHANGE {self.preparer.quote(op.existing.name)} {spec}")]
@@ -196,13 +230,17 @@ class MysqlDDL(DDL):
         return f"ALTER TABLE {self.table_name(op.table_name, op.schema)} {', '.join(clauses)}"
 
     def index_definition(self, index: s.Index) -> str:
-        """`[UNIQUE] INDEX name (keys)`, as ALTER TABLE ... ADD takes it."""
+        """`[UNIQUE|FULLTEXT|SPATIAL] INDEX name (keys)`, as ALTER TABLE ... ADD takes it."""
+        options = index.keywords()
+        lengths = options.get("mysql_length", {})
         keys = []
         for e in index.elements:
             key = f"({e.text.sql})" if e.expression else self.preparer.quote(e.text)
+            key += f"({lengths[e.text]})" if e.text in lengths else ""
             keys.append(f"{key} DESC" if e.descending else key)
-        unique = "UNIQUE " if index.unique else ""
-        return f"{unique}INDEX {self.preparer.quote(index.name)} ({', '.join(keys)})"
+        prefix = options.get("mysql_prefix") or ("UNIQUE" if index.unique else "")
+        kind = f"{prefix} INDEX" if prefix else "INDEX"
+        return f"{kind} {self.preparer.quote(index.name)} ({', '.join(keys)})"
 
     def named(self, table: s.Table, constraint: s.Constraint) -> s.Constraint:
         """`constraint` under the name MySQL gave it, found by definition when the op has none.
@@ -250,6 +288,34 @@ class MysqlDDL(DDL):
         return drops + adds
 
 
+def _foreign_keys_using(snap: s.Snapshot, table_name: str, schema: Optional[str], column: str):
+    """(table, foreign key) for each foreign key that `column` of the table is a side of."""
+    key = (schema or "", table_name)
+    for table in snap.tables:
+        for fk in table.foreign_keys:
+            referencing = table.key == key and column in fk.columns
+            referenced = (fk.ref_schema or "", fk.ref_table) == key and column in fk.ref_columns
+            if referencing or referenced:
+                yield table, fk
+
+
+def _foreign_key_types_match(snap: s.Snapshot, table: s.Table, fk: s.ForeignKey) -> bool:
+    """Whether MySQL takes the key between the two sides' current types: the same type, but
+    for the lengths of strings."""
+    target = snap.table(fk.ref_table, fk.ref_schema)
+    if target is None:
+        return False
+    pairs = zip(fk.columns, fk.ref_columns)
+    types = [(table.column(a), target.column(b)) for a, b in pairs]
+    return all(
+        a is not None and b is not None and _LENGTH.sub(r"\1", a.type) == _LENGTH.sub(r"\1", b.type)
+        for a, b in types
+    )
+
+
+_LENGTH = re.compile(r"^((?:VAR)?(?:CHAR|BINARY))\(\d+\)")
+
+
 _CONSTRAINT_COLLECTIONS = {
     s.UniqueConstraint: "uniques",
     s.CheckConstraint: "checks",
@@ -281,6 +347,77 @@ def _plain_index(name: str, columns: tuple[str, ...]) -> s.Index:
     return s.Index(name, tuple(s.IndexElement(c) for c in columns))
 
 
+@dataclass(frozen=True)
+class Collations:
+    """Which collation each character set defaults to on the server, and the database's own.
+
+    A column's character set and collation are compared as the one collation they make, said
+    relative to the database's (see clause): `CHARACTER SET utf8mb3` and `COLLATE
+    utf8mb3_general_ci` are the same column, and so is a collation that restates the database's.
+    Snapshots keep no table collation, so a table's own default is said on its columns, and a
+    table that schemadiff creates gets its columns' collations that way.
+    """
+
+    charset_of: dict = field(default_factory=dict)  # collation -> its character set
+    defaults: dict = field(default_factory=dict)  # character set -> its default collation
+    database: Optional[str] = None
+
+    @classmethod
+    def from_rows(cls, rows, database: Optional[str]) -> "Collations":
+        return cls(
+            {r[0]: r[1] for r in rows}, {r[1]: r[0] for r in rows if r[2] == "Yes"}, database
+        )
+
+    @classmethod
+    def offline(cls, mariadb: bool) -> "Collations":
+        """Without a server: the defaults that MySQL 8 and MariaDB share, utf8mb4's per server."""
+        utf8mb4 = "utf8mb4_general_ci" if mariadb else "utf8mb4_0900_ai_ci"
+        defaults = {**_SHARED_DEFAULT_COLLATIONS, "utf8mb4": utf8mb4}
+        return cls({c: cs for cs, c in defaults.items()}, defaults, None)
+
+    def charset(self, collation: Optional[str]) -> Optional[str]:
+        if collation is None:
+            return None
+        return self.charset_of.get(collation, collation.split("_")[0])
+
+    def clause(self, collation: Optional[str], reference: Optional[str]) -> str:
+        """What a type says to get `collation` where `reference` is the default: nothing when it
+        is that, the character set when it is that set's default."""
+        if collation is None or collation == reference:
+            return ""
+        charset = self.charset(collation)
+        if self.defaults.get(charset) == collation and charset != self.charset(reference):
+            return f" CHARACTER SET {charset}"
+        return f" COLLATE {collation}"
+
+    def of_table(self, table: sa.Table) -> Optional[str]:
+        """The collation a model table gets: its own options', else the database's."""
+        options = {k.lower(): str(v).lower() for k, v in table.dialect_kwargs.items()}
+        collation = options.get("mysql_collate") or options.get("mysql_default_collate")
+        charset = options.get("mysql_charset") or options.get("mysql_default_charset")
+        if collation is None and charset is not None:
+            collation = self.defaults.get(charset)
+        return collation or self.database
+
+
+_SHARED_DEFAULT_COLLATIONS = {
+    "ascii": "ascii_general_ci",
+    "binary": "binary",
+    "latin1": "latin1_swedish_ci",
+    "latin2": "latin2_general_ci",
+    "ucs2": "ucs2_general_ci",
+    "utf16": "utf16_general_ci",
+    "utf32": "utf32_general_ci",
+    "utf8mb3": "utf8mb3_general_ci",
+}
+
+# The character set and collation at the end of a canonical type (CHARACTER SET goes when a
+# COLLATE follows: see _TYPE_ALIASES).
+_CHARSET_TAIL = re.compile(r"(?: CHARACTER SET (\w+))?(?: COLLATE (\w+))?$")
+# Types that have a collation.
+_TEXT_TYPE = re.compile(r"^(VARCHAR|CHAR|TINYTEXT|TEXT|MEDIUMTEXT|LONGTEXT|ENUM|SET)\b")
+
+
 class MysqlDialect(Dialect):
     name = "mysql"
     # An unspecified action is stored as RESTRICT (MariaDB) or NO ACTION (MySQL): same behaviour.
@@ -290,6 +427,11 @@ class MysqlDialect(Dialect):
     ddl_class = MysqlDDL
     # Each DDL statement commits at once, whatever transaction it runs in.
     transactional_ddl = False
+
+    def __init__(self, sa_dialect):
+        super().__init__(sa_dialect)
+        # Replaced by the server's own as soon as reflect() reads them.
+        self.collations = Collations.offline(self._mariadb)
 
     # -- server features ---------------------------------------------------------------
     @property
@@ -346,6 +488,24 @@ class MysqlDialect(Dialect):
             compiled = pattern.sub(replace, compiled)
         return compiled
 
+    def column_type(self, col: sa.Column) -> str:
+        """The type with the collation it gets, said relative to the database's, as reflection
+        says it (see Collations)."""
+        text = self.type_string(col.type)
+        tail = _CHARSET_TAIL.search(text)
+        charset, collation = (g.lower() if g else None for g in tail.groups())
+        if not isinstance(col.table, sa.Table) or (
+            collation is None and charset is None and not _TEXT_TYPE.match(text)
+        ):
+            return text
+        collation = (
+            collation
+            or self.collations.defaults.get(charset)
+            or self.collations.of_table(col.table)
+        )
+        clause = self.collations.clause(collation, self.collations.database)
+        return self.canonical_type(text[: tail.start()] + clause)
+
     # -- defaults and expressions -----------------------------------------------------
     def default_key(self, sql: str) -> Optional[str]:
         tokens = _tokens(strip_outer_parens(sql))
@@ -387,6 +547,16 @@ class MysqlDialect(Dialect):
         fk = super().canonical_foreign_key(fk)
         return replace_changed(fk, {"deferrable": None, "initially": None})
 
+    def index_options(self, index: sa.Index) -> tuple:
+        options = index.dialect_options["mysql"]
+        length = options["length"]
+        columns = [e.name for e in index.expressions if isinstance(e, sa.Column)]
+        if isinstance(length, dict):
+            lengths = {c: length[c] for c in columns if c in length}
+        else:
+            lengths = dict.fromkeys(columns, length) if length is not None else {}
+        return index_options(options["prefix"], lengths)
+
     # -- running migrations --------------------------------------------------------------
     @contextmanager
     def migration_lock(self, conn: Connection, timeout: float) -> Iterator[None]:
@@ -418,7 +588,10 @@ class MysqlDialect(Dialect):
         if not names:
             return [], []
         params = {"schemas": names}
-        reader = _CatalogReader(self, current, conn.execute(COLLATIONS_SQL).all())
+        self.collations = Collations.from_rows(
+            conn.execute(COLLATIONS_SQL).all(), conn.execute(DATABASE_COLLATION_SQL).scalar()
+        )
+        reader = _CatalogReader(self, current)
         tables = reader.tables(conn.execute(TABLES_SQL, params))
         reader.columns(tables, conn.execute(COLUMNS_SQL, params))
         reader.indexes(tables, conn.execute(self._statistics_sql(), params))
@@ -473,13 +646,14 @@ class _TableParts:
     name: str
     schema: Optional[str]
     comment: Optional[str]
-    collation: Optional[str]
     columns: list = field(default_factory=list)
     primary_key: Optional[s.PrimaryKey] = None
     indexes: dict = field(default_factory=lambda: defaultdict(list))
     foreign_keys: dict = field(default_factory=lambda: defaultdict(list))
     fk_rules: dict = field(default_factory=dict)
     checks: list = field(default_factory=list)
+    #: Per index, (column, SUB_PART, INDEX_TYPE) of each key.
+    index_kinds: dict = field(default_factory=lambda: defaultdict(list))
 
     def build(self, mariadb: bool) -> s.Table:
         """The Table, folded as canonical_table folds it: building a Table sorts its parts,
@@ -489,7 +663,11 @@ class _TableParts:
             columns, checks = _fold_mariadb_json(columns, checks)
         foreign_keys = tuple(self._foreign_key(n, rows) for n, rows in self.foreign_keys.items())
         uniques, indexes = _unique_indexes_as_constraints(
-            (), tuple(self._index(name, rows) for name, rows in self.indexes.items())
+            (),
+            tuple(
+                self._index(name, rows, self.index_kinds[name])
+                for name, rows in self.indexes.items()
+            ),
         )
         return s.Table(
             name=self.name,
@@ -517,16 +695,22 @@ class _TableParts:
         )
 
     @staticmethod
-    def _index(name: str, rows: list) -> s.Index:
-        return s.Index(name=name, elements=tuple(e for e, _ in rows), unique=rows[0][1])
+    def _index(name: str, rows: list, kinds: list) -> s.Index:
+        index_type = kinds[0][2]
+        # A SPATIAL key reports a SUB_PART of its own, which no model states.
+        lengths = {} if index_type == "SPATIAL" else {c: n for c, n, _ in kinds if n is not None}
+        return s.Index(
+            name=name,
+            elements=tuple(e for e, _ in rows),
+            unique=rows[0][1],
+            options=index_options(index_type, lengths),
+        )
 
 
 class _CatalogReader:
-    def __init__(self, dialect: MysqlDialect, current: Optional[str], collation_rows):
+    def __init__(self, dialect: MysqlDialect, current: Optional[str]):
         self.dialect = dialect
         self.current = current
-        self.charset_of = {r[0]: r[1] for r in collation_rows}
-        self.default_collations = {r[0] for r in collation_rows if r[2] == "Yes"}
         self._defaults: dict[tuple, Optional[s.Expression]] = {}
 
     def schema(self, name: str) -> Optional[str]:
@@ -534,8 +718,8 @@ class _CatalogReader:
 
     def tables(self, rows) -> dict[tuple, _TableParts]:
         return {
-            (schema, name): _TableParts(name, self.schema(schema), comment, collation)
-            for schema, name, comment, collation in rows
+            (schema, name): _TableParts(name, self.schema(schema), comment)
+            for schema, name, comment in rows
         }
 
     def columns(self, tables: dict, rows) -> None:
@@ -553,7 +737,7 @@ class _CatalogReader:
         return s.Column(
             name=name,
             type=self.dialect.canonical_type(
-                type_ + self.charset_clause(collation, table.collation)
+                type_ + self.dialect.collations.clause(collation, self.dialect.collations.database)
             ),
             nullable=nullable == "YES",
             default=self.default(default, extra),
@@ -561,15 +745,6 @@ class _CatalogReader:
             computed=computed,
             comment=comment or None,
         )
-
-    def charset_clause(self, collation: Optional[str], table_collation: Optional[str]) -> str:
-        """What a model type says to get this collation: nothing when it is the table's."""
-        if collation is None or collation == table_collation:
-            return ""
-        charset = self.charset_of.get(collation)
-        if collation in self.default_collations and charset != self.charset_of.get(table_collation):
-            return f" CHARACTER SET {charset}"
-        return f" COLLATE {collation}"
 
     def default(self, default: Optional[str], extra: str) -> Optional[s.Expression]:
         # Thousands of columns share a handful of defaults: read each once.
@@ -601,8 +776,10 @@ class _CatalogReader:
 
     def indexes(self, tables: dict, rows) -> None:
         for table, packed in _packed_rows(tables, rows):
-            for index_name, _, non_unique, column, collation, expression in packed:
+            for index_name, _, non_unique, column, collation, expression, *kind in packed:
                 self.index_row(table, index_name, non_unique, column, collation, expression)
+                if index_name != "PRIMARY":
+                    table.index_kinds[index_name].append((column, *kind))
 
     def index_row(self, table, index_name, non_unique, column, collation, expression) -> None:
         if index_name == "PRIMARY":
@@ -925,4 +1102,24 @@ def _implicit_foreign_key_index(index: s.Index, foreign_keys: tuple) -> bool:
 
 
 def _plain(index: s.Index) -> bool:
-    return all(not e.expression and not e.descending for e in index.elements)
+    return not index.options and all(not e.expression and not e.descending for e in index.elements)
+
+
+# INDEX_TYPE values that are said as a prefix (CREATE FULLTEXT INDEX); the rest are BTREE or
+# HASH, and both are BTREE to InnoDB (see index_options).
+_INDEX_PREFIXES = frozenset({"FULLTEXT", "SPATIAL"})
+
+
+def index_options(kind: Optional[str], lengths: dict) -> tuple:
+    """Index.options of a MySQL index: its FULLTEXT or SPATIAL prefix and its key prefix lengths.
+
+    USING is left out: InnoDB builds every index as a B-tree whatever USING says (and
+    information_schema reports it so), and MariaDB hashes long UNIQUE keys by itself.
+    """
+    kind = (kind or "").upper()
+    return s.option_pairs(
+        {
+            "mysql_prefix": kind if kind in _INDEX_PREFIXES else None,
+            "mysql_length": tuple(sorted(lengths.items())),
+        }
+    )

@@ -99,7 +99,9 @@ WHERE con.conrelid IN (SELECT oid FROM scope) AND con.contype IN ('p', 'u', 'f',
 """
 
 # One row per index key (attnum 0 is an expression); indexes that back a constraint belong
-# to that constraint.
+# to that constraint. Each row also carries its index's access method, INCLUDE columns (the
+# keys past indnkeyatts) and storage parameters, and its key's operator class unless that is
+# the default one.
 INDEXES_SQL = _SCOPE + """
 SELECT
     i.indrelid, ic.relname AS name, i.indisunique,
@@ -107,10 +109,19 @@ SELECT
     k.attnum,
     CASE WHEN k.attnum = 0
         THEN pg_catalog.pg_get_indexdef(i.indexrelid, k.ord::int, true) END AS expression,
-    i.indoption[k.ord - 1] AS option
+    i.indoption[k.ord - 1] AS option,
+    am.amname AS method,
+    CASE WHEN NOT opc.opcdefault THEN opc.opcname END AS opclass,
+    ARRAY(
+        SELECT x.attnum FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS x(attnum, ord)
+        WHERE x.ord > i.indnkeyatts ORDER BY x.ord
+    ) AS include,
+    ic.reloptions AS storage
 FROM pg_catalog.pg_index i
 JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+JOIN pg_catalog.pg_am am ON am.oid = ic.relam
 CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+LEFT JOIN pg_catalog.pg_opclass opc ON opc.oid = i.indclass[k.ord - 1]
 WHERE i.indrelid IN (SELECT oid FROM scope) AND k.ord <= i.indnkeyatts
     AND i.indexrelid NOT IN (
         SELECT con.conindid FROM pg_catalog.pg_constraint con WHERE con.contype IN ('p', 'u', 'x')
@@ -874,6 +885,17 @@ class PostgresqlDialect(Dialect):
     def index_where(self, index: sa.Index) -> Optional[sa.sql.ClauseElement]:
         return index.dialect_options["postgresql"]["where"]
 
+    def index_options(self, index: sa.Index) -> tuple:
+        options = index.dialect_options["postgresql"]
+        # SQLAlchemy applies an operator class to the key of that name; others it leaves out.
+        keys = {getattr(e, "key", None) for e in index.expressions}
+        return index_options(
+            using=options["using"],
+            include=[c if isinstance(c, str) else c.name for c in options["include"] or ()],
+            ops={k: v for k, v in (options["ops"] or {}).items() if k in keys},
+            storage=options["with"] or {},
+        )
+
     def column_autoincrement(self, col: sa.Column) -> bool:
         # SQLAlchemy writes SERIAL only when no Python-side default or required Sequence
         # supplies the values instead.
@@ -1096,6 +1118,22 @@ class _CatalogReader:
             elements=tuple(self.index_element(r) for r in rows),
             unique=first.indisunique,
             where=None if where is None else self.dialect.normalize_expression(where),
+            options=self.index_options(rows),
+        )
+
+    def index_options(self, rows) -> tuple:
+        first = rows[0]
+        opclasses = {
+            self.attnames[(r.indrelid, r.attnum)]: r.opclass
+            for r in rows
+            if r.opclass is not None and r.expression is None
+        }
+        storage = dict(option.split("=", 1) for option in first.storage or ())
+        return index_options(
+            using=first.method,
+            include=[self.attnames[(first.indrelid, n)] for n in first.include],
+            ops=opclasses,
+            storage=storage,
         )
 
     def index_element(self, row) -> s.IndexElement:
@@ -1542,6 +1580,22 @@ def _canonical_identity(identity: s.Identity) -> s.Identity:
 
 def _canonical_check(table_name: str, check: s.CheckConstraint) -> s.CheckConstraint:
     return replace_changed(check, {"sqltext": _unqualify(table_name, check.sqltext)})
+
+
+def index_options(using: Optional[str], include, ops: dict, storage: dict) -> tuple:
+    """Index.options of a PostgreSQL index: btree, the default method, is no option; storage
+    parameters are kept as PostgreSQL reports them (fillfactor=70, fastupdate=off)."""
+    using = (using or "").lower()
+    return s.option_pairs(
+        {
+            "postgresql_using": None if using == "btree" else using,
+            "postgresql_include": tuple(include),
+            "postgresql_ops": tuple(sorted(ops.items())),
+            "postgresql_with": tuple(
+                sorted((str(k).lower(), str(v).lower()) for k, v in storage.items())
+            ),
+        }
+    )
 
 
 def _canonical_index(table_name: str, index: s.Index) -> s.Index:
