@@ -23,7 +23,7 @@ from schemadiff import compare
 from schemadiff.config import Config
 from schemadiff.dialects import for_sa_dialect
 from schemadiff.execute import script_sql
-from schemadiff.hazards import hazards
+from schemadiff.hazards import assess
 from schemadiff.ops import AlterDomain
 from schemadiff.render import ScriptInfo, render_script
 from schemadiff.report import as_text
@@ -339,7 +339,7 @@ def test_offline_sql_of_a_domain_shows_its_check_as_written(db):
     _, models_ = db.snapshots(DOMAIN_MODELS["check"]())
     dialect = for_sa_dialect(db.engine().dialect)
     sql = script_sql(compare(Snapshot(), models_), Snapshot(), dialect)
-    assert sql[0] == "CREATE DOMAIN email AS VARCHAR(200) CONSTRAINT email_has_at CHECK (VALUE LIKE '%@%')"
+    assert sql[0] == "CREATE DOMAIN email AS VARCHAR(200) CONSTRAINT email_has_at CHECK (VALUE LIKE '%@%');\n"
 
 
 def test_a_changed_domain_is_one_op_and_its_columns_stay_as_they_are(db):
@@ -347,5 +347,6 @@ def test_a_changed_domain_is_one_op_and_its_columns_stay_as_they_are(db):
     database, models_ = db.snapshots(customer(email(check="VALUE LIKE '%@%.%'")))
     (op,) = compare(database, models_)
     assert isinstance(op, AlterDomain) and op.changes == ("checks",)
-    assert [h.kind for h in hazards(op)] == ["may-fail"]
+    ((hazard,),) = assess([op], for_sa_dialect(db.engine().dialect), database)
+    assert (hazard.kind, hazard.code) == ("may-fail", "new-check")
     assert op.reverse().reverse() == op
