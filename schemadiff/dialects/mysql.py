@@ -291,6 +291,12 @@ class MysqlDialect(Dialect):
     # Each DDL statement commits at once, whatever transaction it runs in.
     transactional_ddl = False
 
+    def commits_at_once(self, op: o.Op) -> bool:
+        # DDL commits (and commits what ran before it); hand-written DML stays in the transaction.
+        if isinstance(op, o.Execute):
+            return _first_keyword(op.sql) not in _DML_KEYWORDS
+        return True
+
     # -- server features ---------------------------------------------------------------
     @property
     def _mariadb(self) -> bool:
@@ -425,6 +431,14 @@ class MysqlDialect(Dialect):
 
 # MySQL refuses longer lock names.
 _LOCK_NAME_LIMIT = 64
+
+# Statements that MySQL runs inside the transaction (every other one commits it implicitly).
+_DML_KEYWORDS = frozenset({"insert", "update", "delete", "replace", "select", "with"})
+
+
+def _first_keyword(sql: str) -> str:
+    word = re.search(r"[A-Za-z]+", sql)
+    return word.group().lower() if word else ""
 
 
 def _session_scalar(conn: Connection, sql: str, **params):
