@@ -114,8 +114,8 @@ class Runner:
             with self.transaction() if transaction_per_run else nullcontext():
                 while self._step(direction, target_ids):
                     pass
-        if not self.applied:
-            self.echo(f"Nothing to do: the database is at {', '.join(current) or 'base'} already")
+        if not self.applied:  # read again: another process may have moved it meanwhile
+            self.echo(f"Nothing to do: the database is at {', '.join(self.current()) or 'base'} already")
 
     def _checked_current(self) -> tuple[str, ...]:
         current = self.current()
