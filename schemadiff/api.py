@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 from .compare import compare
 from .config import VERSION_TABLE, Config, mask_url
 from .dialects import for_sa_dialect
+from .drivers import missing_driver, require_supported
 from .errors import SchemadiffError
 from .execute import script_sql
 from .from_metadata import snapshot_metadata
@@ -31,16 +32,15 @@ def connect(url: str, migrating: bool = False, lock_timeout: float = 60) -> Iter
     """
     masked = mask_url(url)
     try:
-        engine = sa.create_engine(url)
+        parsed = sa.engine.make_url(url)
+        require_supported(parsed, masked)
+        engine = sa.create_engine(parsed)
     except sa.exc.NoSuchModuleError:
         raise SchemadiffError(f"unknown database dialect or driver in {masked}") from None
     except sa.exc.ArgumentError as e:
         raise SchemadiffError(f"invalid database URL {masked}: {e}") from None
     except ImportError as e:
-        raise SchemadiffError(
-            f"the driver for {masked} is not installed ({e.name or e}): "
-            "pip install 'schemadiff[postgresql]' or 'schemadiff[mysql]'"
-        ) from None
+        raise missing_driver(parsed, masked, e.name or str(e)) from None
     if migrating:
         for_sa_dialect(engine.dialect).prepare_migration_engine(engine, lock_timeout)
     try:

@@ -57,7 +57,15 @@ def _against_models(config: Config, compute):
 @click.version_option(__version__, prog_name="schemadiff")
 @_global_options
 def cli() -> None:
-    """Keep a database in step with SQLAlchemy models."""
+    """Keep a database in step with SQLAlchemy models.
+
+    \b
+    Settings come from [tool.schemadiff] in ./pyproject.toml (url, metadata, dir, ...),
+    then the SCHEMADIFF_URL environment variable, then --url/--metadata/--dir: the later wins.
+
+    \b
+    Exit codes: 0 success (check: no drift), 1 check found drift, 2 any error.
+    """
 
 
 @cli.command("diff")
@@ -97,7 +105,11 @@ def diff_command(ctx: click.Context, fmt: str) -> int:
 @click.pass_context
 def check_command(ctx: click.Context, fail_on, base, rev_range, fmt: str, output: Optional[Path]) -> int:
     """Exit 1 when the database has drifted from the models, or revisions carry hazards that
-    fail_on names; print what."""
+    fail_on names; print what.
+
+    \b
+    Exit codes: 0 no drift, 1 drift or a tripped hazard gate (printed), 2 error.
+    """
     from .api import assessed_diff
     from .hazard_policy import check_report, configured_policy, online_gate
 
@@ -128,9 +140,11 @@ def init_command(ctx: click.Context, directory: Optional[str]) -> int:
     from .scripts import init_project
 
     config = _config(ctx)
+    given = dict(ctx.find_root().meta.get(_FLAGS, {}))
     if directory:
         config = dataclasses.replace(config, dir=directory)
-    for line in init_project(config):
+        given["dir"] = directory
+    for line in init_project(config, given):
         click.echo(line)
     return 0
 
@@ -145,8 +159,9 @@ def generate_command(ctx: click.Context, message: str, empty: bool, rev_id: Opti
     """Write a revision script for the differences between the database and the models."""
     from .api import connect
     from .report import describe
-    from .scripts import generate_revision
+    from .scripts import generate_revision, require_message
 
+    require_message(message)  # before connecting: a refusal should not wait for the database
     config = _config(ctx)
     if empty:
         result = generate_revision(config, message, rev_id=rev_id)
@@ -219,6 +234,8 @@ def current_command(ctx, verbose: bool) -> int:
     config = _config(ctx)
     revisions = revision_map(config)
     current = current_versions(config)
+    if not current:
+        click.echo("<base>: no revision is applied to this database yet")
     for rev in current:
         if rev not in revisions:
             click.echo(f"{rev} (no script for it in {config.dir}/versions)")
@@ -242,8 +259,10 @@ def history_command(ctx, rev_range: Optional[str], verbose: bool, indicate_curre
 
     config = _config(ctx)
     revisions = revision_map(config)
-    current = current_versions(config) if indicate_current else ()
-    for revision in revisions.history(rev_range, current):
+    # A range that counts from `current` needs the database, -i or not.
+    database = current_versions(config) if indicate_current or revisions.needs_current(rev_range or "") else ()
+    current = database if indicate_current else ()
+    for revision in revisions.history(rev_range, database):
         if verbose:
             click.echo(verbose_entry(revisions, revision, current) + "\n")
         else:
@@ -258,10 +277,13 @@ def history_command(ctx, rev_range: Optional[str], verbose: bool, indicate_curre
 def show_command(ctx, rev: str) -> int:
     """Show one revision in full."""
     from .revisions import verbose_entry
+    from .runtime import current_versions
     from .scripts import revision_map
 
-    revisions = revision_map(_config(ctx))
-    for revision_id in revisions.resolve(rev, ()):
+    config = _config(ctx)
+    revisions = revision_map(config)
+    current = current_versions(config) if revisions.needs_current(rev) else ()
+    for revision_id in revisions.resolve(rev, current):
         click.echo(verbose_entry(revisions, revisions.get(revision_id)))
     return 0
 
@@ -330,6 +352,40 @@ def stamp_command(ctx, rev: str, purge: bool) -> int:
     return 0
 
 
+@cli.command(
+    "revision",
+    hidden=True,  # Alembic's name, kept out of the help: it only points to `generate`
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []},
+)
+@click.pass_context
+def revision_command(ctx: click.Context) -> int:
+    """Alembic's `revision`: says which `generate` command does the same."""
+    import shlex
+
+    message = _message_argument(ctx.args)
+    quoted = shlex.quote(message) if message is not None else "MSG"
+    if "--autogenerate" in ctx.args:
+        instead = f"`schemadiff generate -m {quoted}` (it always compares with the models)"
+    else:
+        instead = (
+            f"`schemadiff generate --empty -m {quoted}` "
+            "(without --empty it compares with the models, as --autogenerate does)"
+        )
+    raise SchemadiffError(f"schemadiff has no `revision` command: run {instead}")
+
+
+def _message_argument(args: list[str]) -> Optional[str]:
+    """The value of -m/--message among arguments that click did not parse."""
+    for i, arg in enumerate(args):
+        if arg in ("-m", "--message") and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith("--message="):
+            return arg.partition("=")[2]
+        if arg.startswith("-m") and len(arg) > 2:
+            return arg[2:]
+    return None
+
+
 def _shown(config: Config, path: Path) -> str:
     try:
         return str(path.relative_to(config.root))
@@ -349,14 +405,20 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         click.echo("schemadiff: aborted", err=True)
         code = 2
     except SchemadiffError as e:
-        if debug:
-            raise
+        _traceback(debug)
         click.echo(f"schemadiff: error: {e}", err=True)
         code = 2
     except Exception as e:  # anything unforeseen still gets one line, never a traceback
-        if debug:
-            raise
+        _traceback(debug)
         message = " ".join(str(e).split()) or type(e).__name__
         click.echo(f"schemadiff: error: {type(e).__name__}: {message} (run with --debug for details)", err=True)
         code = 2
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _traceback(debug: bool) -> None:
+    """--debug shows the traceback; the exit code stays 2, so CI never mistakes an error for drift."""
+    if debug:
+        import traceback
+
+        traceback.print_exc()

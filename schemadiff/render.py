@@ -131,7 +131,8 @@ def _str_list(names: Sequence[str]) -> str:
 @dataclass
 class Renderer:
     dialect: Dialect
-    modules: set = field(default_factory=set)
+    # Every script imports sa, used or not: hand edits (and empty or merge scripts) need it.
+    modules: set = field(default_factory=lambda: {"sa"})
 
     def imports(self) -> list[str]:
         return [_MODULES[m] for m in sorted(self.modules)]
@@ -151,7 +152,6 @@ class Renderer:
 
     # -- values ---------------------------------------------------------------------------------
     def sa(self, name: str) -> str:
-        self.modules.add("sa")
         return f"sa.{name}"
 
     def name(self, name: Optional[str]) -> str:
@@ -177,7 +177,6 @@ class Renderer:
             if cls.__module__.startswith(f"sqlalchemy.dialects.{module}"):
                 self.modules.add(module)
                 return module
-        self.modules.add("sa")
         return "sa"
 
     def default(self, default: Optional[s.Expression]) -> Optional[str]:

@@ -229,6 +229,16 @@ class RevisionMap:
             return self._count(origin, int(relative["delta"]), target)
         return self._absolute(target, current)
 
+    def needs_current(self, text: str) -> bool:
+        """Whether a target or range counts from the database's revision ("current", "-1", "current+2")."""
+        for target in text.split(":"):
+            relative = _RELATIVE.match(target)
+            if relative and target not in self._by_id and target not in self._by_label:
+                target = relative["anchor"] or "current"
+            if target == "current" and target not in self._by_label:
+                return True
+        return False
+
     def resolve_range(
         self, text: str, current: Sequence[str] = ()
     ) -> tuple[Optional[tuple[str, ...]], Optional[tuple[str, ...]]]:

@@ -49,8 +49,15 @@ def load_module(revision: Revision):
     module = importlib.util.module_from_spec(spec)
     try:
         spec.loader.exec_module(module)
+    except ModuleNotFoundError as e:
+        if _is_alembic(e.name or ""):
+            raise SchemadiffError(_alembic_import(revision)) from None
+        raise SchemadiffError(f"{revision.path}: cannot load: {type(e).__name__}: {e}") from None
     except Exception as e:
         raise SchemadiffError(f"{revision.path}: cannot load: {type(e).__name__}: {e}") from None
+    # With Alembic installed the import works, but its `op` only runs under Alembic's own context.
+    if _is_alembic(getattr(getattr(module, "op", None), "__name__", "")):
+        raise SchemadiffError(_alembic_import(revision))
     for function in ("upgrade", "downgrade"):
         if not callable(getattr(module, function, None)):
             raise SchemadiffError(f"{revision.path}: has no {function}() function")
@@ -78,6 +85,17 @@ def script_schemas(revision: Revision) -> set[str]:
         and isinstance(node.value, ast.Constant)
         and isinstance(node.value.value, str)
     }
+
+
+def _is_alembic(module_name: str) -> bool:
+    return module_name.partition(".")[0] == "alembic"
+
+
+def _alembic_import(revision: Revision) -> str:
+    return (
+        f"{revision.path}: imports op from alembic, which schemadiff does not run: "
+        "write `from schemadiff import op` instead (the op calls keep Alembic's names)"
+    )
 
 
 @dataclass
@@ -121,6 +139,8 @@ class Runner:
             with self.transaction() if transaction_per_run else nullcontext():
                 while self._step(direction, target_ids):
                     pass
+        if not self.applied:  # read again: another process may have moved it meanwhile
+            self.echo(f"Nothing to do: the database is at {', '.join(self.current()) or 'base'} already")
 
     def _checked_current(self) -> tuple[str, ...]:
         current = self.current()
@@ -174,13 +194,18 @@ class Runner:
 
         batcher = Batcher(self.dialect, state, execute)
         operations = Operations(self.dialect, state, batcher.add, bind=self.conn, flush=batcher.flush)
+        # A root revision that meets tables already there: most likely a database made before
+        # schemadiff managed it, which wants `stamp`, not `upgrade`.
+        unmanaged = direction == "upgrade" and not revision.down_revisions and any(
+            t.name != self.config.version_table for t in state.tables
+        )
         try:
             with using(operations), _flushed_before_use(self.conn, batcher):
                 getattr(module, direction)()
                 batcher.flush()
             warnings = self.dialect.check_integrity(self.conn)
-        except Exception as e:
-            raise SchemadiffError(self._failure(revision, direction, progress, e)) from e
+        except (Exception, KeyboardInterrupt) as e:  # Ctrl-C too: the user must learn what stays
+            raise SchemadiffError(self._failure(revision, direction, progress, e, unmanaged)) from e
         self._warn(warnings)
 
     def _warn(self, warnings: list[str]) -> None:
@@ -190,24 +215,63 @@ class Runner:
                 self.warned.add(warning)
                 print(f"schemadiff: warning: {warning}", file=sys.stderr)
 
-    def _failure(self, revision: Revision, direction: str, progress: _Progress, error: Exception) -> str:
+    def _failure(
+        self, revision: Revision, direction: str, progress: _Progress, error: BaseException, unmanaged: bool
+    ) -> str:
+        line = _script_line(error, revision)
         if progress.current:
             first, *others = progress.current
             where = f" at `{describe(first)}`"
             where += f" (one rebuild of {first.target} with {len(others)} more op(s))" if others else ""
         else:  # the script failed between ops, e.g. while building the next one
-            line = _script_line(error, revision)
             where = f" at `{line}`" if line else ""
             where += f" after `{describe(progress.done[-1])}`" if progress.done else ""
-        reason = " ".join(str(getattr(error, "orig", None) or error).split())
-        kept = self.dialect.transactional_ddl or not progress.done
-        undone = (
-            "it was rolled back"
-            if kept
-            else f"{len(progress.done)} of its ops ran and stay ({self.dialect.name} commits DDL at once)"
-        )
+        if isinstance(error, KeyboardInterrupt):
+            reason = "interrupted (Ctrl-C)"
+        else:
+            reason = " ".join(str(getattr(error, "orig", None) or error).split())
+        kept = self._kept(progress)
+        after = revision.id if direction == "upgrade" else (", ".join(revision.down_revisions) or "base")
+        if kept:
+            ran = ", ".join(f"`{describe(op)}`" for op in kept)
+            undone = (
+                f"{len(kept)} of its ops ran and stay ({self.dialect.name} commits DDL at once): {ran}"
+                + ("; the rest was rolled back" if len(kept) < len(progress.done) else "")
+                + f"; to recover, undo those by hand and run `schemadiff {direction}` again, "
+                f"or do the rest of {revision.id} by hand and run `schemadiff stamp {after}`"
+            )
+        else:
+            undone = "it was rolled back"
+        if isinstance(error, SchemadiffError) and line and not kept:
+            # The script's idea of the schema is not the database's.
+            undone += "; " + self._mismatch_hint(revision, direction, after, unmanaged)
         before = f"; applied before it: {', '.join(self.applied)}" if self.applied else ""
         return f"{direction} {revision.id} ({revision.message}) failed{where}: {reason}; {undone}{before}"
+
+    def _kept(self, progress: _Progress) -> list:
+        """The ops of a failed revision that the rollback cannot undo, as the database committed them."""
+        if any(self.dialect.commits_at_once(op) for op in progress.current):
+            return list(progress.done)  # the failed statement committed everything before it
+        last = max((i for i, op in enumerate(progress.done) if self.dialect.commits_at_once(op)), default=-1)
+        return progress.done[: last + 1]
+
+    def _mismatch_hint(self, revision: Revision, direction: str, after: str, unmanaged: bool) -> str:
+        if unmanaged:
+            return (
+                "the database has tables but no revision recorded: if it already has the schema of a "
+                "revision, record that with `schemadiff stamp REV` (e.g. `schemadiff stamp head` when "
+                "it matches the models) instead of upgrading"
+            )
+        halfway = (
+            f" (an earlier run of {revision.id} that failed halfway leaves its DDL behind on {self.dialect.name})"
+            if not self.dialect.transactional_ddl
+            else ""
+        )
+        return (
+            f"the database is not what {revision.id}'s {direction}() expects{halfway}: bring it in line "
+            f"by hand and run `schemadiff {direction}` again, or, if the database already is as "
+            f"{revision.id}'s {direction}() leaves it, run `schemadiff stamp {after}`"
+        )
 
 
 @contextmanager
@@ -332,9 +396,10 @@ def _replay(revisions: RevisionMap, upto: tuple[str, ...], dialect: Dialect) -> 
 def _revision_sql(revision: Revision, direction: str, state: Snapshot, dialect: Dialect):
     printer = SqlPrinter(dialect, state)
     operations = Operations(dialect, state, printer.add, flush=printer.flush)
+    module = load_module(revision)  # its errors name the script already
     try:
         with using(operations):
-            getattr(load_module(revision), direction)()
+            getattr(module, direction)()
             printer.flush()
     except SchemadiffError as e:
         raise SchemadiffError(f"{revision.path}: {e}") from None

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Optional
+from typing import Mapping, Optional
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from .api import Scope, snapshots
 from .compare import compare
-from .config import Config
+from .config import Config, load_config
 from .dialects import for_sa_dialect
 from .dialects.base import Dialect
 from .errors import SchemadiffError
@@ -28,15 +29,22 @@ SLUG_LENGTH = 40
 CONFIG_SECTION = """
 [tool.schemadiff]
 # The database (SCHEMADIFF_URL or --url override it):
-# url = "postgresql+psycopg://user@localhost/app"
+{url}
 # The models: a MetaData, or an object with .metadata such as a declarative Base:
-# metadata = "app.models:Base"
-dir = "{dir}"
+{metadata}
+dir = {dir}
 """
+_SECTION_EXAMPLES = {"url": "postgresql+psycopg://user@localhost/app", "metadata": "app.models:Base"}
 
 
-def init_project(config: Config) -> list[str]:
-    """Creates the migrations folder, its versions/ and template; says what it did, line by line."""
+def init_project(config: Config, given: Optional[Mapping[str, str]] = None) -> list[str]:
+    """Creates the migrations folder, its versions/ and template; says what it did, line by line.
+
+    `given` holds the settings the user passed to init (url, metadata, dir): a new
+    [tool.schemadiff] section records them; an existing one must agree with them already.
+    """
+    given = given or {}
+    _check_given(config, given)
     folder = config.migrations_dir
     if folder.exists():
         raise SchemadiffError(f"{config.dir} exists already: nothing was changed")
@@ -48,11 +56,43 @@ def init_project(config: Config) -> list[str]:
             pyproject = config.root / "pyproject.toml"
             verb = "Added [tool.schemadiff] to" if pyproject.exists() else "Created"
             with pyproject.open("a", encoding="utf-8") as f:
-                f.write(CONFIG_SECTION.format(dir=config.dir))
-            done.append(f"{verb} pyproject.toml (set url and metadata there)")
+                f.write(_section_text(config.dir, given))
+            missing = " and ".join(k for k in _SECTION_EXAMPLES if k not in given)
+            done.append(f"{verb} pyproject.toml" + (f" (set {missing} there)" if missing else ""))
     except OSError as e:
         raise SchemadiffError(f"cannot create {config.dir}: {e.strerror}") from None
     return done
+
+
+def _check_given(config: Config, given: Mapping[str, str]) -> None:
+    if config.has_section:
+        # A flag would win over the section for this run only; later commands would not see it.
+        in_file = load_config(config.root, env={})
+        for key, value in given.items():
+            said = getattr(in_file, key)
+            if said != value:
+                has = f"{key} = {_toml_string(said)}" if said else f"no {key}"
+                raise SchemadiffError(
+                    f"pyproject.toml has a [tool.schemadiff] section already, with {has}: init does "
+                    f"not change it; set {key} = {_toml_string(value)} there first, then run `schemadiff init`"
+                )
+    elif "url" in given and sa.engine.make_url(given["url"]).password:
+        raise SchemadiffError(
+            "init --url: the URL has a password, and pyproject.toml is meant to be committed: "
+            "give that URL through SCHEMADIFF_URL instead"
+        )
+
+
+def _section_text(directory: str, given: Mapping[str, str]) -> str:
+    lines = {
+        key: f"{key} = {_toml_string(given[key])}" if key in given else f"# {key} = {_toml_string(example)}"
+        for key, example in _SECTION_EXAMPLES.items()
+    }
+    return CONFIG_SECTION.format(dir=_toml_string(directory), **lines)
+
+
+def _toml_string(value: str) -> str:
+    return json.dumps(value)  # a JSON string is a valid TOML basic string
 
 
 @dataclass(frozen=True)
@@ -86,6 +126,7 @@ def generate_revision(
     now: Optional[datetime] = None,
 ) -> Generated:
     """Writes a script for the database (at head) vs the models; with no connection, an empty one."""
+    require_message(message)
     revisions = revision_map(config)
     head = single_head(revisions)
     rev = _new_id(revisions, rev_id)
@@ -102,13 +143,14 @@ def generate_revision(
     now = now or datetime.now(timezone.utc)
     info = ScriptInfo(message, rev, (head,) if head else (), now.strftime("%Y-%m-%d %H:%M:%S UTC"))
     source = render_script(ops, info, dialect or _any_dialect(), _template(config), config.line_length, database)
-    path = config.versions_dir / (file_name(config.file_template, rev, message, now) + ".py")
+    path = script_path(config, file_name(config.file_template, rev, message, now))
     _write(path, source)
     return Generated(tuple(ops), path, rev)
 
 
 def merge_revisions(config: Config, message: str, targets: tuple[str, ...], rev_id: Optional[str] = None, now: Optional[datetime] = None) -> Generated:
     """Writes a script that joins `targets` (ids, prefixes or `heads`) into one head."""
+    require_message(message)
     revisions = revision_map(config)
     parents: list[str] = []
     for target in targets:
@@ -119,9 +161,14 @@ def merge_revisions(config: Config, message: str, targets: tuple[str, ...], rev_
     now = now or datetime.now(timezone.utc)
     info = ScriptInfo(message, rev, tuple(parents), now.strftime("%Y-%m-%d %H:%M:%S UTC"))
     source = render_script([], info, _any_dialect(), _template(config), config.line_length)
-    path = config.versions_dir / (file_name(config.file_template, rev, message, now) + ".py")
+    path = script_path(config, file_name(config.file_template, rev, message, now))
     _write(path, source)
     return Generated((), path, rev)
+
+
+def require_message(message: str) -> None:
+    if not message.strip():
+        raise SchemadiffError("-m: the message is empty: say in a few words what the revision does")
 
 
 def _any_dialect() -> Dialect:
@@ -177,16 +224,32 @@ def file_name(template: str, rev: str, message: str, now: datetime) -> str:
         "second": now.second,
         "epoch": int(now.timestamp()),
     }
+    # alembic.ini doubles each % (an ini escape); a template copied from there means single ones.
+    template = template.replace("%%(", "%(")
     try:
         return (template % tokens).strip("_") or rev
     except (KeyError, ValueError, TypeError) as e:
         raise SchemadiffError(f"file_template {template!r}: {e!r} is not a known token") from None
 
 
+def script_path(config: Config, name: str) -> Path:
+    """Where the script called `name` goes; file_template may put it in a subfolder of versions/."""
+    relative = Path(name + ".py")
+    if relative.is_absolute() or ".." in relative.parts or any(
+        part.startswith(("_", ".")) for part in relative.parts
+    ):
+        raise SchemadiffError(
+            f"file_template {config.file_template!r} makes {relative}: it must stay inside "
+            f"{config.dir}/versions, with no name starting with _ or . (those are skipped)"
+        )
+    return config.versions_dir / relative
+
+
 def _write(path: Path, source: str) -> None:
     if path.exists():
         raise SchemadiffError(f"{path} exists already")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(source, encoding="utf-8")
     except OSError as e:
         raise SchemadiffError(f"cannot write {path}: {e.strerror}") from None

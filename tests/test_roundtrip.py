@@ -42,7 +42,8 @@ def round_trip(db, root: Path, before: sa.MetaData, after: sa.MetaData) -> None:
         "Running upgrade  -> b0b0b0b0b0b0, to b",
         "Running downgrade b0b0b0b0b0b0 -> , to b",
     ]
-    assert ran == (expected if generated.path else [])
+    nothing = ["Nothing to do: the database is at base already"] * 2
+    assert ran == (expected if generated.path else nothing)
 
 
 @pytest.mark.parametrize("db", DIALECTS, indirect=True)

@@ -169,7 +169,7 @@ def test_tutorial_transcript(db, tmp_path):
         """,
         downgrade='op.drop_table("user")',
     )
-    assert ok(run(project, "current")) == ""
+    assert ok(run(project, "current")) == "<base>: no revision is applied to this database yet\n"
     assert ok(run(project, "history")) == "<base> -> d6695a405895 (head), create user table\n"
     assert (
         ok(run(project, "upgrade", "head"))
@@ -226,7 +226,7 @@ with op.batch_alter_table("user", copy_from=table) as batch_op:
         "Running downgrade d6695a405895 -> , create user table\n"
     )
     assert "user" not in table_names(db)
-    assert ok(run(project, "current")) == ""
+    assert ok(run(project, "current")) == "<base>: no revision is applied to this database yet\n"
 
     assert ok(run(project, "upgrade", "fb61")) == (
         "Running upgrade  -> d6695a405895, create user table\n"
@@ -735,7 +735,9 @@ def test_two_processes_upgrading_at_once_apply_each_revision_once(db, tmp_path):
     for stdout, stderr, code in results:
         assert code == 0, f"stdout:\n{stdout}\nstderr:\n{stderr}"
     lines = [line for stdout, _, _ in results for line in stdout.splitlines()]
+    # The process that waited for the lock finds both revisions done, and says so.
     assert sorted(lines) == [
+        "Nothing to do: the database is at next2 already",
         "Running upgrade  -> slow1, slow",
         "Running upgrade slow1 -> next2, next",
     ]
@@ -793,9 +795,10 @@ def test_many_migrations_starting_at_once_on_a_fresh_database(db, tmp_path):
         results = [(*p.communicate(timeout=120), p.returncode) for p in processes]
         errors = [stderr.strip() for _, stderr, code in results if code != 0]
         assert errors == []
-        assert [line for stdout, _, _ in results for line in stdout.splitlines()] == [
-            "Running upgrade  -> one1, one"
-        ]
+        # One process runs the revision; the others find it done, and say so.
+        assert sorted(line for stdout, _, _ in results for line in stdout.splitlines()) == [
+            "Nothing to do: the database is at one1 already"
+        ] * 5 + ["Running upgrade  -> one1, one"]
         assert version_rows(db) == ["one1"]
 
 

@@ -11,7 +11,7 @@ import dataclasses
 import functools
 import re
 from contextlib import contextmanager
-from typing import Iterator, Optional, Sequence
+from typing import TYPE_CHECKING, Iterator, Optional, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -19,6 +19,9 @@ from sqlalchemy.engine.interfaces import Dialect as SADialect
 
 from ..snapshot import Domain, Enum, Expression, ForeignKey, Snapshot, Table
 from .ddl import DDL
+
+if TYPE_CHECKING:
+    from .. import ops as o
 
 def token_pattern(quoted: str) -> re.Pattern:
     """A tokenizer pattern whose quoted identifiers are `quoted` (a regex)."""
@@ -317,6 +320,10 @@ class Dialect:
         Asked of index builds, SET NOT NULL, and new foreign keys and checks.
         """
         return False
+
+    def commits_at_once(self, op: "o.Op") -> bool:
+        """Whether running `op` commits, so that a failure later in the revision cannot undo it."""
+        return not self.transactional_ddl
 
     # -- reflection --------------------------------------------------------------------
     def default_schema(self, conn: Connection) -> Optional[str]:

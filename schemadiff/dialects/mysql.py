@@ -433,6 +433,12 @@ class MysqlDialect(Dialect):
         # Replaced by the server's own as soon as reflect() reads them.
         self.collations = Collations.offline(self._mariadb)
 
+    def commits_at_once(self, op: o.Op) -> bool:
+        # DDL commits (and commits what ran before it); hand-written DML stays in the transaction.
+        if isinstance(op, o.Execute):
+            return _first_keyword(op.sql) not in _DML_KEYWORDS
+        return True
+
     # -- server features ---------------------------------------------------------------
     @property
     def _mariadb(self) -> bool:
@@ -613,6 +619,14 @@ class MysqlDialect(Dialect):
 
 # MySQL refuses longer lock names.
 _LOCK_NAME_LIMIT = 64
+
+# Statements that MySQL runs inside the transaction (every other one commits it implicitly).
+_DML_KEYWORDS = frozenset({"insert", "update", "delete", "replace", "select", "with"})
+
+
+def _first_keyword(sql: str) -> str:
+    word = re.search(r"[A-Za-z]+", sql)
+    return word.group().lower() if word else ""
 
 
 def _session_scalar(conn: Connection, sql: str, **params):
