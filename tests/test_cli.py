@@ -70,7 +70,8 @@ def test_check_is_clean_then_names_the_drift(db, project):
     assert drift.returncode == 1, drift.stderr
     assert "+ column account.created_at" in drift.stdout
     assert "NOT NULL" in drift.stdout
-    assert "hazard(may-fail/not-null-no-default)" in drift.stdout
+    # MySQL gives the rows there an implicit value instead of failing (see hazards.py)
+    assert ("hazard(may-fail/not-null-no-default)" in drift.stdout) == (db.dialect != "mysql")
 
     as_json = run(project, "diff", "--format", "json", "--url", db.url, "--metadata", "models2:metadata")
     assert as_json.returncode == 0

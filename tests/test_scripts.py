@@ -78,7 +78,8 @@ def test_generate_writes_a_child_of_head_then_nothing_when_clean(db, project):
     assert second.returncode == 0, second.stderr
     script = (project / "migrations" / "versions" / "bbb222_add_created_at.py").read_text()
     assert 'down_revision = "aaa111"' in script
-    assert "# hazard(may-fail/not-null-no-default): adds NOT NULL column account.created_at without a default" in script
+    hazard = "# hazard(may-fail/not-null-no-default): adds NOT NULL column account.created_at without a default"
+    assert (hazard in script) == (db.dialect != "mysql")  # MySQL fills the rows with an implicit value
     assert "op.add_column(" in script and 'op.drop_column("account", "created_at")' in script
 
 
