@@ -87,14 +87,14 @@ def snapshots(conn: Connection, metadata: sa.MetaData, scope: Scope = Scope()) -
     dialect = for_sa_dialect(conn.dialect)
     default = dialect.default_schema(conn)
     model_schemas = {t.schema for t in metadata.tables.values() if t.schema}
-    with _gc_paused():
+    with gc_paused():
         database = reflect(conn, schemas=[*scope.schemas, *model_schemas], dialect=dialect)
         models = snapshot_metadata(metadata, dialect, default)
     return scope.filter(database), scope.filter(models)
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """Building a big schema's snapshots makes many objects and no cycles; the collector only slows it."""
     was_enabled = gc.isenabled()
     gc.disable()

@@ -88,15 +88,40 @@ def diff_command(ctx: click.Context, fmt: str) -> int:
 
 
 @cli.command("check")
+@click.option("--offline", is_flag=True, help="Compare the models with the committed head snapshot: no database.")
 @_global_options
 @click.pass_context
-def check_command(ctx: click.Context) -> int:
+def check_command(ctx: click.Context, offline: bool) -> int:
     """Exit 1 and print the differences when the database has drifted from the models."""
-    from .report import as_text
+    config = _config(ctx)
+    if offline:
+        from .head_snapshot import offline_changes
+        from .report import as_text
 
-    changes = _changes(_config(ctx))
-    click.echo(as_text(changes))
-    return 1 if changes else 0
+        changes = offline_changes(config, load_metadata(config.require_metadata(), config.root))
+        click.echo(as_text(changes, clean="No differences: the models match the head snapshot."))
+        if changes:
+            click.echo("The models are ahead of the revisions: run schemadiff generate")
+        return 1 if changes else 0
+    from .diagnosis import diagnose, explain
+
+    diagnosis = _against_models(config, lambda conn, metadata, scope: diagnose(config, conn, metadata, scope))
+    click.echo(explain(diagnosis))
+    return 1 if diagnosis.changes else 0
+
+
+@cli.command("snapshot")
+@click.option("--dev-url", metavar="URL", help="A server where a scratch database may be created and dropped.")
+@_global_options
+@click.pass_context
+def snapshot_command(ctx: click.Context, dev_url: Optional[str]) -> int:
+    """Rebuild the head snapshot: replay every revision on a scratch database and read the result."""
+    from .scratch import rebuild_head_snapshot
+
+    config = _config(ctx)
+    path = rebuild_head_snapshot(config, dev_url)
+    click.echo(f"Wrote {_shown(config, path)}")
+    return 0
 
 
 @cli.command("init")
@@ -141,6 +166,7 @@ def generate_command(ctx: click.Context, message: str, empty: bool, rev_id: Opti
     for op in result.ops:
         click.echo(f"  {describe(op)}")
     click.echo(f"Generated {_shown(config, result.path)}")
+    click.echo(result.snapshot_note)
     return 0
 
 
@@ -294,6 +320,7 @@ def merge_command(ctx, message: str, rev_id: Optional[str], revs: tuple[str, ...
     config = _config(ctx)
     result = merge_revisions(config, message, revs, rev_id)
     click.echo(f"Generated {_shown(config, result.path)}")
+    click.echo(result.snapshot_note)
     return 0
 
 

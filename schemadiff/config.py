@@ -39,6 +39,10 @@ class Config:
     has_section: bool = False
     #: black's line length for rendered scripts, from [tool.black] when the project sets one.
     line_length: int = 88
+    #: postgresql, mysql or sqlite, for commands that do not connect; else the URL's scheme tells.
+    dialect: Optional[str] = None
+    #: A server where `schemadiff snapshot` may create and drop a scratch database.
+    dev_url: Optional[str] = None
 
     @property
     def migrations_dir(self) -> Path:
@@ -74,6 +78,8 @@ _KEYS = {
     "file_template": str,
     "version_table": str,
     "version_table_schema": str,
+    "dialect": str,
+    "dev_url": str,
 }
 
 
@@ -92,6 +98,8 @@ def load_config(
         values["line_length"] = line_length
     if env.get("SCHEMADIFF_URL"):
         values["url"] = env["SCHEMADIFF_URL"]
+    if env.get("SCHEMADIFF_DEV_URL"):
+        values["dev_url"] = env["SCHEMADIFF_DEV_URL"]
     values.update({k: v for k, v in flags.items() if v is not None})
     return Config(root=root, has_section=section is not None, **values)
 

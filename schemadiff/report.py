@@ -146,9 +146,9 @@ def summary(ops: list[o.Op]) -> str:
     return text + (f", {_plural(danger, 'hazard')}" if danger else "")
 
 
-def as_text(ops: list[o.Op]) -> str:
+def as_text(ops: list[o.Op], clean: str = NO_CHANGES) -> str:
     if not ops:
-        return NO_CHANGES
+        return clean
     lines = []
     for group, members in _grouped(ops):
         lines.append(f"{group}:")

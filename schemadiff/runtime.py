@@ -8,7 +8,6 @@ earlier scripts without a database, and the same DDL that would run is printed i
 
 from __future__ import annotations
 
-import importlib.util
 import traceback
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from .errors import SchemadiffError
 from .execute import run_op, sql_text, statements
 from .operations import Operations, using
 from .reflect import reflect
+from .replay import load_module, replay, run_script
 from .report import describe
 from .revisions import Revision, RevisionMap
 from .scripts import revision_map
@@ -40,20 +40,6 @@ def running_line(direction: str, revision: Revision) -> str:
     if direction == "upgrade":
         return f"Running upgrade {parents} -> {revision.id}, {revision.message}"
     return f"Running downgrade {revision.id} -> {parents}, {revision.message}"
-
-
-def load_module(revision: Revision):
-    name = f"schemadiff_revision_{revision.id}"
-    spec = importlib.util.spec_from_file_location(name, revision.path)
-    module = importlib.util.module_from_spec(spec)
-    try:
-        spec.loader.exec_module(module)
-    except Exception as e:
-        raise SchemadiffError(f"{revision.path}: cannot load: {type(e).__name__}: {e}") from None
-    for function in ("upgrade", "downgrade"):
-        if not callable(getattr(module, function, None)):
-            raise SchemadiffError(f"{revision.path}: has no {function}() function")
-    return module
 
 
 @dataclass
@@ -233,7 +219,7 @@ def offline_sql(config: Config, direction: str, target: str, echo: Echo) -> None
         path = revisions.upgrade_path(start, end)
     else:
         path = revisions.downgrade_path(start, end)
-    state = _replay(revisions, start, dialect)
+    state = replay(revisions, start, dialect)
     table = version_table(config.version_table, config.version_table_schema)
     current = start
     if direction == "upgrade" and not start:
@@ -270,27 +256,10 @@ def _offline_range(revisions: RevisionMap, direction: str, target: str):
     return start or (), end if end is not None else revisions.resolve("heads", ())
 
 
-def _replay(revisions: RevisionMap, upto: tuple[str, ...], dialect: Dialect) -> Snapshot:
-    """The schema after the scripts up to `upto`, from running them against a recording op."""
-    state = Snapshot()
-    for revision in revisions.upgrade_path((), upto) if upto else []:
-        state, _ = _revision_sql(revision, "upgrade", state, dialect)
-    return state
-
-
 def _revision_sql(revision: Revision, direction: str, state: Snapshot, dialect: Dialect):
     sql: list = []
-
-    def collect(op: o.Op) -> None:
-        sql.extend(statements(op, operations.state, dialect))
-
-    operations = Operations(dialect, state, collect)
-    try:
-        with using(operations):
-            getattr(load_module(revision), direction)()
-    except SchemadiffError as e:
-        raise SchemadiffError(f"{revision.path}: {e}") from None
-    return operations.state, sql
+    state = run_script(revision, direction, state, dialect, lambda op, before: sql.extend(statements(op, before, dialect)))
+    return state, sql
 
 
 def _print(echo: Echo, dialect: Dialect, sql: list) -> None:

@@ -207,11 +207,19 @@ class Snapshot:
         return next((t for t in self.tables if t.key == (schema or "", name)), None)
 
     def to_json(self) -> str:
-        return json.dumps(_encode(self), indent=2, sort_keys=True)
+        return json.dumps(self.to_data(), indent=2, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> "Snapshot":
-        return _decode(cls, json.loads(text))
+        return cls.from_data(json.loads(text))
+
+    def to_data(self) -> dict:
+        """The JSON structure of to_json(), as Python values."""
+        return _encode(self)
+
+    @classmethod
+    def from_data(cls, data: dict) -> "Snapshot":
+        return _decode(cls, data)
 
 
 # JSON: each dataclass becomes an object of its fields, an Expression {"key", "sql"}; a "kind"
