@@ -21,13 +21,13 @@ from .api import connect
 from .config import Config
 from .dialects import Dialect, for_sa_dialect
 from .errors import SchemadiffError
+from .head_snapshot import revision_map
 from .execute import run_op, sql_text, statements
 from .operations import Operations, using
 from .reflect import reflect
 from .replay import load_module, replay, run_script
 from .report import describe
 from .revisions import Revision, RevisionMap
-from .scripts import revision_map
 from .snapshot import Snapshot
 from .version_table import read_versions, version_table
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -12,17 +11,16 @@ from typing import Optional
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from . import head_snapshot
 from .api import Scope, diff
 from .config import Config
-from .dialects import for_sa_dialect, offline_dialect
+from .dialects import for_sa_dialect
 from .dialects.base import Dialect
 from .errors import SchemadiffError
 from .head_snapshot import revision_map, single_head
 from .ops import Op
 from .render import DEFAULT_TEMPLATE, ScriptInfo, render_script
-from .replay import replay
 from .revisions import RevisionMap, new_revision_id
+from .scratch import rebuild_head_snapshot
 from .version_table import read_versions
 
 TEMPLATE_NAME = "script.py.tmpl"
@@ -95,7 +93,7 @@ def generate_revision(
     source = render_script(ops, info, dialect or _any_dialect(), _template(config), config.line_length)
     path = config.versions_dir / (file_name(config.file_template, rev, message, now) + ".py")
     _write(path, source)
-    return Generated(tuple(ops), path, rev, update_head_snapshot(config, dialect))
+    return Generated(tuple(ops), path, rev, update_head_snapshot(config))
 
 
 def merge_revisions(config: Config, message: str, targets: tuple[str, ...], rev_id: Optional[str] = None, now: Optional[datetime] = None) -> Generated:
@@ -115,28 +113,14 @@ def merge_revisions(config: Config, message: str, targets: tuple[str, ...], rev_
     return Generated((), path, rev, update_head_snapshot(config))
 
 
-def update_head_snapshot(config: Config, dialect: Optional[Dialect] = None) -> str:
-    """Rewrites the head snapshot from the scripts' ops (no scratch database at hand); says what it
-    did, or why it could not. `dialect` is the connected database's, else the configured one."""
+def update_head_snapshot(config: Config) -> str:
+    """Rebuilds the head snapshot as `schemadiff snapshot` does, on a scratch database beside the
+    configured one (or on dev_url); says what it did, or why it could not."""
     try:
-        if dialect is None:
-            dialect = offline_dialect(_snapshot_server(config))
-        revisions = revision_map(config)
-        snap = replay(revisions, [r.id for r in revisions.heads], dialect)
-        path = head_snapshot.write(config, revisions, dialect, snap)
+        path = rebuild_head_snapshot(config, config.dev_url or config.url)
     except SchemadiffError as e:
         return f"The head snapshot was not updated ({e}): run schemadiff snapshot"
     return f"Wrote {config.dir}/{path.name}"
-
-
-def _snapshot_server(config: Config) -> str:
-    """The server named by the current head snapshot (it tells MariaDB from MySQL), else the config's."""
-    server = head_snapshot.configured_server(config)
-    path = head_snapshot.snapshot_path(config, server)
-    if path.exists():
-        with suppress(SchemadiffError):
-            return head_snapshot.read(path, path.name).server
-    return server
 
 
 def _any_dialect() -> Dialect:
