@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-import fnmatch
-import gc
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -12,14 +9,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from .compare import compare
-from .config import VERSION_TABLE, mask_url
+from .config import mask_url
 from .dialects import for_sa_dialect
 from .errors import SchemadiffError
 from .execute import script_sql
 from .from_metadata import snapshot_metadata
 from .ops import Op
 from .reflect import reflect
-from .snapshot import Snapshot, Table
+from .scope import Scope, gc_paused
+from .snapshot import Snapshot
 
 
 @contextmanager
@@ -59,25 +57,6 @@ def _driver_message(error: sa.exc.DBAPIError, url: str) -> str:
     return message.replace(password, "***") if password else message
 
 
-@dataclasses.dataclass(frozen=True)
-class Scope:
-    """Which tables take part in a comparison."""
-
-    schemas: tuple[str, ...] = ()
-    exclude_tables: tuple[str, ...] = ()
-
-    def includes(self, table: Table) -> bool:
-        if table.schema is None and table.name == VERSION_TABLE:
-            return False
-        return not any(
-            fnmatch.fnmatchcase(table.name, p) or fnmatch.fnmatchcase(table.fullname, p)
-            for p in self.exclude_tables
-        )
-
-    def filter(self, snap: Snapshot) -> Snapshot:
-        return dataclasses.replace(snap, tables=tuple(t for t in snap.tables if self.includes(t)))
-
-
 def snapshots(conn: Connection, metadata: sa.MetaData, scope: Scope = Scope()) -> tuple[Snapshot, Snapshot]:
     """(database snapshot, model snapshot), both restricted to `scope`.
 
@@ -91,18 +70,6 @@ def snapshots(conn: Connection, metadata: sa.MetaData, scope: Scope = Scope()) -
         database = reflect(conn, schemas=[*scope.schemas, *model_schemas], dialect=dialect)
         models = snapshot_metadata(metadata, dialect, default)
     return scope.filter(database), scope.filter(models)
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Building a big schema's snapshots makes many objects and no cycles; the collector only slows it."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def diff(conn: Connection, metadata: sa.MetaData, scope: Scope = Scope()) -> list[Op]:

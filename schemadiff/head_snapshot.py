@@ -129,7 +129,7 @@ def _plain_table(table: Table) -> Table:
 def _plain(value):
     """The value with every Expression (and name subclass) replaced by its plain canonical text."""
     if isinstance(value, str):
-        return str(value) if type(value) is not str else value
+        return str(value)
     if isinstance(value, tuple):
         return tuple(_plain(v) for v in value)
     if dataclasses.is_dataclass(value):
@@ -211,14 +211,14 @@ def offline_changes(config: Config, metadata: "sa.MetaData") -> list["Op"]:
     Raises SchemadiffError when the graph has several heads, or the snapshot is missing, corrupt,
     from a newer schemadiff, or out of date with the graph or the scripts.
     """
-    from .api import Scope, gc_paused
     from .compare import compare
     from .dialects import offline_dialect
     from .from_metadata import snapshot_metadata
+    from .scope import Scope, gc_paused
 
-    stored = load_head(config, revision_map(config))
-    dialect = offline_dialect(stored.server)
     scope = Scope(config.schemas, config.exclude_tables)
     with gc_paused():
+        stored = load_head(config, revision_map(config))
+        dialect = offline_dialect(stored.server)
         models = snapshot_metadata(metadata, dialect, dialect.nominal_default_schema)
-    return compare(scope.filter(stored.snapshot), scope.filter(models))
+        return compare(scope.filter(stored.snapshot), scope.filter(models))

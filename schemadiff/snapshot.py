@@ -8,6 +8,7 @@ order so that two snapshots of the same schema are equal whatever order they wer
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union
@@ -250,23 +251,28 @@ def _encode(value: Any) -> Any:
     return value
 
 
+@functools.lru_cache(maxsize=None)
+def _fields(cls: type) -> tuple[tuple[str, Optional[type]], ...]:
+    """(field name, class of its nested values) for each field: decoding looks them up a lot."""
+    return tuple((f.name, _NESTED.get((cls, f.name))) for f in dataclasses.fields(cls))
+
+
 def _decode(cls: type, data: dict) -> Any:
     kwargs = {}
-    for f in dataclasses.fields(cls):
-        if f.name not in data:
+    for name, nested in _fields(cls):
+        if name not in data:
             continue
-        raw = data[f.name]
-        nested = _NESTED.get((cls, f.name))
-        if isinstance(raw, dict) and set(raw) == {"key", "sql"}:
-            kwargs[f.name] = Expression(raw["key"], raw["sql"])
-        elif raw is None:
-            kwargs[f.name] = None
-        elif nested and isinstance(raw, list):
-            kwargs[f.name] = tuple(_decode(nested, r) for r in raw)
+        raw = data[name]
+        if raw is None:
+            kwargs[name] = None
+        elif type(raw) is dict and raw.keys() == {"key", "sql"}:
+            kwargs[name] = Expression(raw["key"], raw["sql"])
+        elif nested and type(raw) is list:
+            kwargs[name] = tuple([_decode(nested, r) for r in raw])
         elif nested:
-            kwargs[f.name] = _decode(nested, raw)
-        elif isinstance(raw, list):
-            kwargs[f.name] = tuple(raw)
+            kwargs[name] = _decode(nested, raw)
+        elif type(raw) is list:
+            kwargs[name] = tuple(raw)
         else:
-            kwargs[f.name] = raw
+            kwargs[name] = raw
     return cls(**kwargs)

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from conftest import DIALECTS, server_url
 from models import fixture_dialects, fixture_metadata, fixture_names
 from schemadiff.api import diff
-from schemadiff.config import Config
+from schemadiff.config import Config, load_config
 from schemadiff.head_snapshot import offline_changes
 from schemadiff.report import as_text
 from schemadiff.runtime import migrate
@@ -205,3 +205,14 @@ def test_snapshot_without_a_scratch_server(tmp_path):
     assert_one_line_error(
         run(tmp_path, "snapshot", env=no_docker), "a postgresql snapshot needs a scratch server: pass --dev-url"
     )
+
+
+def test_dialect_and_dev_url_come_from_the_config_and_the_environment(tmp_path):
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.schemadiff]\ndialect = "postgresql"\ndev_url = "postgresql://file@localhost/postgres"\n'
+    )
+    config = load_config(tmp_path, env={})
+    assert (config.dialect, config.dev_url) == ("postgresql", "postgresql://file@localhost/postgres")
+    from_env = load_config(tmp_path, env={"SCHEMADIFF_DEV_URL": "postgresql://env@localhost/postgres"})
+    assert from_env.dev_url == "postgresql://env@localhost/postgres"
+    assert load_config(tmp_path, env={}, dev_url="postgresql://flag@localhost/x").dev_url == "postgresql://flag@localhost/x"
