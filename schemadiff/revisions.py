@@ -67,12 +67,8 @@ def _script_paths(versions_dir: Path) -> list[Path]:
 
 
 def parse_script(path: Path) -> Revision:
-    source = _read(path)
-    module = _parse_header(source, path)
-    values = _script_values(module, path) if module else {}
-    if "revision" not in values:  # not in the header: the whole script tells
-        module = _parse_module(source, path)
-        values = _script_values(module, path)
+    module = _parse_module(path)
+    values = _script_values(module, path)
     if "revision" not in values:
         raise SchemadiffError(f"{path}: no revision id: expected a top-level `revision = '...'`")
     revision_id, line = values["revision"]
@@ -92,35 +88,11 @@ def parse_script(path: Path) -> Revision:
     )
 
 
-def _read(path: Path) -> bytes:
+def _parse_module(path: Path) -> ast.Module:
     try:
-        return path.read_bytes()
+        return ast.parse(path.read_bytes(), filename=str(path))
     except OSError as exc:
         raise SchemadiffError(f"{path}: cannot be read: {exc.strerror}") from None
-
-
-# The first top-level function, class or decorator: the revision fields and docstring come before.
-_BODY = re.compile(rb"^(?:def|async def|class|@)\b", re.MULTILINE)
-
-
-def _parse_header(source: bytes, path: Path) -> Optional[ast.Module]:
-    """The script up to its first function, parsed; None when that part does not parse alone.
-
-    A script that creates a thousand tables takes a while to parse whole, and the graph only needs
-    its header. Errors further down show when the script is run.
-    """
-    body = _BODY.search(source)
-    if body is None:
-        return None
-    try:
-        return ast.parse(source[: body.start()], filename=str(path))
-    except (SyntaxError, ValueError):
-        return None
-
-
-def _parse_module(source: bytes, path: Path) -> ast.Module:
-    try:
-        return ast.parse(source, filename=str(path))
     except SyntaxError as exc:
         raise SchemadiffError(f"{path}: syntax error at line {exc.lineno}: {exc.msg}") from None
     except ValueError as exc:  # null bytes, before Python 3.12 made them a SyntaxError
