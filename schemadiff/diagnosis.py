@@ -63,7 +63,7 @@ def diagnose(config: Config, conn: Connection, metadata: sa.MetaData, scope: Sco
 def _head_schema(config: Config, revisions: RevisionMap, conn: Connection) -> Snapshot:
     """The committed head snapshot when it is current, else the scripts replayed without a database."""
     try:
-        return head_snapshot.load_head(config, revisions).snapshot
+        return head_snapshot.load_head(config).snapshot
     except SchemadiffError:
         return replay(revisions, [r.id for r in revisions.heads], for_sa_dialect(conn.dialect))
 

@@ -33,7 +33,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 from . import __version__
 from .config import Config
@@ -96,16 +96,16 @@ def snapshot_path(config: Config, server: str) -> Path:
 
 def script_hashes(revisions: RevisionMap, head: Optional[str]) -> dict[str, str]:
     path = revisions.upgrade_path((), (head,)) if head else []
-    return {r.id: _source_hash(r.path) for r in path}
-
-
-def _source_hash(path: Path) -> str:
     try:
-        text = path.read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise SchemadiffError(f"cannot read {path}: {e}") from None
+        return {r.id: source_hash(r.path.read_bytes()) for r in path}
+    except OSError as e:
+        raise SchemadiffError(f"cannot read {e.filename}: {e.strerror}") from None
+
+
+def source_hash(source: bytes) -> str:
+    text = source.decode("utf-8", errors="surrogateescape")
     lines = [line.rstrip() for line in text.splitlines()]
-    return hashlib.sha256("\n".join(lines).rstrip("\n").encode("utf-8")).hexdigest()
+    return hashlib.sha256("\n".join(lines).rstrip("\n").encode("utf-8", errors="surrogateescape")).hexdigest()
 
 
 def single_head(revisions: RevisionMap) -> Optional[str]:
@@ -189,20 +189,30 @@ def verify(stored: HeadSnapshot, revisions: RevisionMap, head: Optional[str], sh
         raise SchemadiffError(f"{names} changed after {shown} was written: run schemadiff snapshot")
 
 
-def load_head(config: Config, revisions: RevisionMap) -> HeadSnapshot:
-    """The head snapshot for the configured dialect, checked against the graph and the scripts."""
-    head = single_head(revisions)
+def load_head(config: Config) -> HeadSnapshot:
+    """The head snapshot for the configured dialect, checked against the graph and the scripts.
+
+    Several heads are reported before anything wrong with the file (after a git merge, it may
+    hold conflict markers).
+    """
     path = snapshot_path(config, configured_server(config))
     shown = f"{config.dir}/{path.name}"
-    stored = read(path, shown)
+    try:
+        stored: Optional[HeadSnapshot] = read(path, shown)
+    except SchemadiffError:
+        stored = None
+    run_before = set(stored.scripts.values()) if stored else set()
+    revisions = revision_map(config, known=lambda source: source_hash(source) in run_before)
+    head = single_head(revisions)
+    stored = stored or read(path, shown)  # raises what is wrong with it
     verify(stored, revisions, head, shown)
     return stored
 
 
-def revision_map(config: Config) -> RevisionMap:
+def revision_map(config: Config, known: Callable[[bytes], bool] = lambda source: False) -> RevisionMap:
     if not config.versions_dir.is_dir():
         raise SchemadiffError(f"no migrations folder at {config.dir}/versions: run `schemadiff init` first")
-    return load_revisions(config.versions_dir)
+    return load_revisions(config.versions_dir, known)
 
 
 def offline_changes(config: Config, metadata: "sa.MetaData") -> list["Op"]:
@@ -218,7 +228,7 @@ def offline_changes(config: Config, metadata: "sa.MetaData") -> list["Op"]:
 
     scope = Scope(config.schemas, config.exclude_tables)
     with gc_paused():
-        stored = load_head(config, revision_map(config))
+        stored = load_head(config)
         dialect = offline_dialect(stored.server)
         models = snapshot_metadata(metadata, dialect, dialect.nominal_default_schema)
         return compare(scope.filter(stored.snapshot), scope.filter(models))

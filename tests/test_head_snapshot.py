@@ -216,3 +216,12 @@ def test_dialect_and_dev_url_come_from_the_config_and_the_environment(tmp_path):
     from_env = load_config(tmp_path, env={"SCHEMADIFF_DEV_URL": "postgresql://env@localhost/postgres"})
     assert from_env.dev_url == "postgresql://env@localhost/postgres"
     assert load_config(tmp_path, env={}, dev_url="postgresql://flag@localhost/x").dev_url == "postgresql://flag@localhost/x"
+
+
+def test_a_script_broken_after_the_snapshot_is_named_with_its_line(sqlite_project):
+    script = sqlite_project / "migrations" / "versions" / "aaa111_create_account.py"
+    script.write_text(script.read_text().replace("def downgrade() -> None:", "def downgrade(:"))
+    line = next(n for n, text in enumerate(script.read_text().splitlines(), 1) if "def downgrade(:" in text)
+    assert_one_line_error(
+        run(sqlite_project, "check", "--offline"), f"aaa111_create_account.py: syntax error at line {line}"
+    )
