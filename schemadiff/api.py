@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
-import fnmatch
-import gc
 from contextlib import contextmanager
-from typing import Iterator, Optional
+from typing import Iterator
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from .compare import compare
-from .config import VERSION_TABLE, Config, mask_url
+from .config import mask_url
 from .dialects import for_sa_dialect
 from .drivers import missing_driver, require_supported
 from .errors import SchemadiffError
@@ -21,7 +18,8 @@ from .from_metadata import snapshot_metadata
 from .hazards import Hazard, assess
 from .ops import Op
 from .reflect import reflect
-from .snapshot import Snapshot, Table
+from .scope import Scope, gc_paused
+from .snapshot import Snapshot
 
 
 @contextmanager
@@ -60,37 +58,6 @@ def _driver_message(error: sa.exc.DBAPIError, url: str) -> str:
     return message.replace(password, "***") if password else message
 
 
-@dataclasses.dataclass(frozen=True)
-class Scope:
-    """Which tables take part in a comparison. The version table never does."""
-
-    schemas: tuple[str, ...] = ()
-    exclude_tables: tuple[str, ...] = ()
-    version_table: str = VERSION_TABLE
-    version_table_schema: Optional[str] = None
-
-    @classmethod
-    def from_config(cls, config: Config) -> "Scope":
-        return cls(config.schemas, config.exclude_tables, config.version_table, config.version_table_schema)
-
-    def includes(self, table: Table, default_schema: Optional[str] = None) -> bool:
-        if table.name == self.version_table and table.schema == self._version_schema(default_schema):
-            return False
-        return not any(
-            fnmatch.fnmatchcase(table.name, p) or fnmatch.fnmatchcase(table.fullname, p)
-            for p in self.exclude_tables
-        )
-
-    def _version_schema(self, default_schema: Optional[str]) -> Optional[str]:
-        """The version table's schema as snapshots name it: None for the default schema."""
-        schema = self.version_table_schema
-        return None if schema == default_schema else schema
-
-    def filter(self, snap: Snapshot, default_schema: Optional[str] = None) -> Snapshot:
-        kept = tuple(t for t in snap.tables if self.includes(t, default_schema))
-        return dataclasses.replace(snap, tables=kept)
-
-
 def snapshots(conn: Connection, metadata: sa.MetaData, scope: Scope = Scope()) -> tuple[Snapshot, Snapshot]:
     """(database snapshot, model snapshot), both restricted to `scope`.
 
@@ -100,22 +67,10 @@ def snapshots(conn: Connection, metadata: sa.MetaData, scope: Scope = Scope()) -
     dialect = for_sa_dialect(conn.dialect)
     default = dialect.default_schema(conn)
     model_schemas = {t.schema for t in metadata.tables.values() if t.schema}
-    with _gc_paused():
+    with gc_paused():
         database = reflect(conn, schemas=[*scope.schemas, *model_schemas], dialect=dialect)
         models = snapshot_metadata(metadata, dialect, default)
     return scope.filter(database, default), scope.filter(models, default)
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Building a big schema's snapshots makes many objects and no cycles; the collector only slows it."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def diff(conn: Connection, metadata: sa.MetaData, scope: Scope = Scope()) -> list[Op]:

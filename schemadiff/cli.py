@@ -91,33 +91,44 @@ def diff_command(ctx: click.Context, fmt: str) -> int:
 
 
 @cli.command("check")
+@click.option("--offline", is_flag=True, help="Compare the models with the committed head snapshot: no database.")
 @click.option(
     "--fail-on", metavar="CLASSES",
     help="Exit 1 when revisions carry hazards of these classes or codes, comma-separated "
     "(data-loss, table-rewrite, locking, may-fail); default: fail_on in config. "
-    "It gates the revisions the database has not applied yet.",
+    "Online it gates the revisions the database has not applied yet; offline, those new against --base.",
 )
-@click.option("--base", metavar="GIT_REF", help="Gate the revision scripts new against GIT_REF instead, e.g. origin/main.")
+@click.option("--base", metavar="GIT_REF", help="Gate the revision scripts new against GIT_REF, e.g. origin/main (default offline: review_base).")
 @click.option("--range", "rev_range", metavar="A:B", help="Gate the revisions in the range A:B instead.")
 @click.option("--format", "fmt", type=click.Choice(["json", "markdown", "text"]), default="text", show_default=True, help="Report format.")
 @click.option("--output", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to FILE; the exit code stays.")
 @_global_options
 @click.pass_context
-def check_command(ctx: click.Context, fail_on, base, rev_range, fmt: str, output: Optional[Path]) -> int:
-    """Exit 1 when the database has drifted from the models, or revisions carry hazards that
-    fail_on names; print what.
+def check_command(ctx: click.Context, offline: bool, fail_on, base, rev_range, fmt: str, output: Optional[Path]) -> int:
+    """Exit 1 when the database (or, with --offline, the head snapshot) has drifted from the
+    models, or revisions carry hazards that fail_on names; print what, and what to run.
 
     \b
     Exit codes: 0 no drift, 1 drift or a tripped hazard gate (printed), 2 error.
     """
-    from .api import assessed_diff
-    from .hazard_policy import check_report, configured_policy, online_gate
+    from .hazard_policy import check_report, configured_policy, gate, online_gate
 
     config = _config(ctx)
     policy = configured_policy(config, fail_on, base, rev_range)
-    changes, found = _against_models(config, assessed_diff)
-    result = online_gate(config, policy, base, rev_range)
-    _report(check_report(changes, found, result, fmt), output)
+    if offline:
+        from .head_snapshot import offline_changes
+
+        changes, found = offline_changes(config, load_metadata(config.require_metadata(), config.root)), None
+        notes = ["The models are ahead of the revisions: run schemadiff generate"] if changes else []
+        clean = "No differences: the models match the head snapshot."
+        result = gate(config, policy, None, base, rev_range) if policy.fail_on else None
+    else:
+        from .diagnosis import diagnose, explain
+
+        diagnosis = _against_models(config, lambda conn, metadata, scope: diagnose(config, conn, metadata, scope))
+        changes, found, notes, clean = list(diagnosis.changes), diagnosis.hazards, explain(diagnosis), None
+        result = online_gate(config, policy, base, rev_range)
+    _report(check_report(changes, found, result, fmt, notes, clean), output)
     return 1 if changes or (result and result.tripped) else 0
 
 
@@ -129,6 +140,20 @@ def _report(text: str, output: Optional[Path]) -> None:
         output.write_text(text + "\n", encoding="utf-8")
     except OSError as e:
         raise SchemadiffError(f"--output {output}: cannot write: {e.strerror}") from None
+
+
+@cli.command("snapshot")
+@click.option("--dev-url", metavar="URL", help="A server where a scratch database may be created and dropped.")
+@_global_options
+@click.pass_context
+def snapshot_command(ctx: click.Context, dev_url: Optional[str]) -> int:
+    """Rebuild the head snapshot: replay every revision on a scratch database and read the result."""
+    from .scratch import rebuild_head_snapshot
+
+    config = _config(ctx)
+    path = rebuild_head_snapshot(config, dev_url)
+    click.echo(f"Wrote {_shown(config, path)}")
+    return 0
 
 
 @cli.command("init")
@@ -176,6 +201,7 @@ def generate_command(ctx: click.Context, message: str, empty: bool, rev_id: Opti
     for op in result.ops:
         click.echo(f"  {describe(op)}")
     click.echo(f"Generated {_shown(config, result.path)}")
+    click.echo(result.snapshot_note)
     return 0
 
 
@@ -336,6 +362,7 @@ def merge_command(ctx, message: str, rev_id: Optional[str], revs: tuple[str, ...
     config = _config(ctx)
     result = merge_revisions(config, message, revs, rev_id)
     click.echo(f"Generated {_shown(config, result.path)}")
+    click.echo(result.snapshot_note)
     return 0
 
 

@@ -25,7 +25,7 @@ def compare(current: Snapshot, target: Snapshot) -> list[o.Op]:
     removed = [cur_tables[k] for k in sorted(cur_tables.keys() - new_tables.keys())]
     kept = [(cur_tables[k], new_tables[k]) for k in sorted(cur_tables.keys() & new_tables.keys())]
 
-    table_diffs = [_TableDiff(a, b) for a, b in kept]
+    table_diffs = [_TableDiff(a, b) for a, b in kept if a != b]  # most tables are unchanged
     create_ops, late_fks = _create_tables(added)
     drop_ops, early_fk_drops = _drop_tables(removed)
     enum_adds, enum_alters, enum_drops = _compare_enums(current.enums, target.enums)

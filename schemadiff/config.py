@@ -43,6 +43,10 @@ class Config:
     fail_on: tuple[str, ...] = ()
     #: The git ref whose merge base with HEAD tells which revision scripts are new, offline.
     review_base: Optional[str] = None
+    #: postgresql, mysql or sqlite, for commands that do not connect; else the URL's scheme tells.
+    dialect: Optional[str] = None
+    #: A server where `schemadiff snapshot` may create and drop a scratch database.
+    dev_url: Optional[str] = None
 
     @property
     def migrations_dir(self) -> Path:
@@ -80,6 +84,8 @@ _KEYS = {
     "version_table_schema": str,
     "fail_on": list,
     "review_base": str,
+    "dialect": str,
+    "dev_url": str,
 }
 
 
@@ -98,6 +104,8 @@ def load_config(
         values["line_length"] = line_length
     if env.get("SCHEMADIFF_URL"):
         values["url"] = env["SCHEMADIFF_URL"]
+    if env.get("SCHEMADIFF_DEV_URL"):
+        values["dev_url"] = env["SCHEMADIFF_DEV_URL"]
     values.update({k: v for k, v in flags.items() if v is not None})
     return Config(root=root, has_section=section is not None, **values)
 

@@ -14,14 +14,12 @@ import json
 from dataclasses import dataclass
 from typing import Iterable, Optional, Sequence
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from . import ops as o
 from .api import connect
 from .config import Config
-from .dialects import for_sa_dialect
-from .dialects.base import Dialect
+from .dialects import for_sa_dialect, offline_dialect
 from .errors import SchemadiffError
 from .git_base import new_scripts
 from .hazards import CLASSES, CODES, Hazard, assess
@@ -37,7 +35,7 @@ from .report import (
 )
 from .revision_ops import record_revisions
 from .revisions import Revision, RevisionMap
-from .scripts import revision_map
+from .head_snapshot import configured_server, revision_map
 from .version_table import read_versions
 
 
@@ -122,7 +120,7 @@ def gate(
     """The hazards of the selected revisions' upgrades that `policy` fails on."""
     revisions = revision_map(config)
     dialect = (
-        for_sa_dialect(conn.dialect) if conn is not None else _dialect_of_url(config.require_url())
+        for_sa_dialect(conn.dialect) if conn is not None else offline_dialect(configured_server(config))
     )
     scope, selected = _select(config, revisions, conn, base, rev_range)
     recorded = record_revisions(revisions, selected, dialect)
@@ -156,14 +154,6 @@ def _select(
     return f"new against {base}", [r for r in revisions if r.path.resolve() in new]
 
 
-def _dialect_of_url(url: str) -> Dialect:
-    """The dialect that the URL's scheme names, without connecting or importing its driver."""
-    try:
-        return for_sa_dialect(sa.engine.make_url(url).get_dialect()())
-    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as e:
-        raise SchemadiffError(f"cannot tell the database dialect from the URL: {e}") from None
-
-
 # -- the check report: drift, then the gate ------------------------------------------------------
 
 
@@ -177,16 +167,27 @@ def gate_headline(result: GateResult) -> str:
     return f"fail_on {', '.join(result.policy.fail_on)}: {verdict} in {checked}"
 
 
-def check_report(ops: Sequence[o.Op], found: Found, result: Optional[GateResult], fmt: str) -> str:
-    """What `check` prints: the drift between database and models, then the gate's verdict."""
+def check_report(
+    ops: Sequence[o.Op],
+    found: Optional[Found],
+    result: Optional[GateResult],
+    fmt: str,
+    notes: Sequence[str] = (),
+    clean: Optional[str] = None,
+) -> str:
+    """What `check` prints: the drift, its cause and what to run (`notes`), then the gate's verdict."""
+    clean = clean or NO_CHANGES
     if fmt == "json":
         document: dict = {
             "changes": json_changes(ops, found),
-            "summary": summary(ops, found) if ops else NO_CHANGES,
+            "summary": summary(ops, found) if ops else clean,
+            "notes": list(notes),
         }
         document["gate"] = None if result is None else _gate_json(result)
         return json.dumps(document, indent=2)
-    drift = as_markdown(ops, found) if fmt == "markdown" else as_text(ops, found)
+    drift = as_markdown(ops, found, clean) if fmt == "markdown" else as_text(ops, found, clean)
+    if notes:
+        drift += "\n" + ("\n\n" if fmt == "markdown" else "\n").join(notes)
     if result is None:
         return drift
     if fmt == "markdown":

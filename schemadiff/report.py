@@ -189,9 +189,9 @@ def hazard_counts(hazards: Sequence[Hazard]) -> str:
     return f", {_plural(len(hazards), 'hazard')} ({per_class})"
 
 
-def as_text(ops: Sequence[o.Op], found: Optional[Found] = None) -> str:
+def as_text(ops: Sequence[o.Op], found: Optional[Found] = None, clean: str = NO_CHANGES) -> str:
     if not ops:
-        return NO_CHANGES
+        return clean
     lines = []
     for group, members in _grouped(_pairs(ops, found)):
         lines.append(f"{group}:")
@@ -202,9 +202,9 @@ def as_text(ops: Sequence[o.Op], found: Optional[Found] = None) -> str:
     return "\n".join(lines)
 
 
-def as_markdown(ops: Sequence[o.Op], found: Optional[Found] = None) -> str:
+def as_markdown(ops: Sequence[o.Op], found: Optional[Found] = None, clean: str = NO_CHANGES) -> str:
     if not ops:
-        return NO_CHANGES
+        return clean
     lines = []
     for group, members in _grouped(_pairs(ops, found)):
         lines += ["", f"### {group}", ""]

@@ -11,10 +11,8 @@ from typing import Sequence
 
 from . import ops as o
 from .dialects.base import Dialect
-from .errors import SchemadiffError
-from .operations import Operations, using
+from .replay import run_script
 from .revisions import Revision, RevisionMap
-from .runtime import load_module
 from .snapshot import Snapshot
 
 
@@ -32,13 +30,8 @@ def record_upgrade(
 ) -> tuple[RecordedRevision, Snapshot]:
     """(the revision's upgrade recorded from schema `start`, the schema after it)."""
     recorded: list[o.Op] = []
-    operations = Operations(dialect, start, recorded.append)
-    try:
-        with using(operations):
-            load_module(revision).upgrade()
-    except SchemadiffError as e:
-        raise SchemadiffError(f"{revision.path}: {e}") from None
-    return RecordedRevision(revision, start, tuple(recorded)), operations.state
+    after = run_script(revision, "upgrade", start, dialect, recorded.append)
+    return RecordedRevision(revision, start, tuple(recorded)), after
 
 
 def record_revisions(

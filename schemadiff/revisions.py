@@ -17,7 +17,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, Optional, Sequence, Union
+from typing import Callable, Iterable, Iterator, Optional, Sequence, Union
 
 from .errors import SchemadiffError
 
@@ -50,11 +50,16 @@ def new_revision_id() -> str:
 # Loading
 
 
-def load_revisions(versions_dir: Path) -> RevisionMap:
-    """Every revision script under `versions_dir`, subfolders included, as a checked graph."""
+def load_revisions(versions_dir: Path, known: Callable[[bytes], bool] = lambda source: False) -> RevisionMap:
+    """Every revision script under `versions_dir`, subfolders included, as a checked graph.
+
+    `known(source)` tells a script that was run whole before, unchanged since (the head snapshot
+    has its hash), so its syntax is sound: only its header, where the revision fields are, is
+    parsed. A script that creates a thousand tables takes a while to parse whole.
+    """
     if not versions_dir.is_dir():
         raise SchemadiffError(f"{versions_dir}: no such folder")
-    return RevisionMap(parse_script(path) for path in _script_paths(versions_dir))
+    return RevisionMap(parse_script(path, known) for path in _script_paths(versions_dir))
 
 
 def _script_paths(versions_dir: Path) -> list[Path]:
@@ -66,9 +71,13 @@ def _script_paths(versions_dir: Path) -> list[Path]:
     )
 
 
-def parse_script(path: Path) -> Revision:
-    module = _parse_module(path)
-    values = _script_values(module, path)
+def parse_script(path: Path, known: Callable[[bytes], bool] = lambda source: False) -> Revision:
+    source = _read(path)
+    module = _parse_header(source, path) if known(source) else None
+    values = _script_values(module, path) if module else {}
+    if "revision" not in values:
+        module = _parse_module(source, path)
+        values = _script_values(module, path)
     if "revision" not in values:
         raise SchemadiffError(f"{path}: no revision id: expected a top-level `revision = '...'`")
     revision_id, line = values["revision"]
@@ -88,11 +97,31 @@ def parse_script(path: Path) -> Revision:
     )
 
 
-def _parse_module(path: Path) -> ast.Module:
+def _read(path: Path) -> bytes:
     try:
-        return ast.parse(path.read_bytes(), filename=str(path))
+        return path.read_bytes()
     except OSError as exc:
         raise SchemadiffError(f"{path}: cannot be read: {exc.strerror}") from None
+
+
+# The first top-level function, class or decorator: the revision fields and docstring come before.
+_BODY = re.compile(rb"^(?:def|async def|class|@)\b", re.MULTILINE)
+
+
+def _parse_header(source: bytes, path: Path) -> Optional[ast.Module]:
+    """The script up to its first function, parsed; None when that part does not parse alone."""
+    body = _BODY.search(source)
+    if body is None:
+        return None
+    try:
+        return ast.parse(source[: body.start()], filename=str(path))
+    except (SyntaxError, ValueError):
+        return None
+
+
+def _parse_module(source: bytes, path: Path) -> ast.Module:
+    try:
+        return ast.parse(source, filename=str(path))
     except SyntaxError as exc:
         raise SchemadiffError(f"{path}: syntax error at line {exc.lineno}: {exc.msg}") from None
     except ValueError as exc:  # null bytes, before Python 3.12 made them a SyntaxError

@@ -9,7 +9,6 @@ earlier scripts without a database, and the same DDL that would run is printed i
 from __future__ import annotations
 
 import ast
-import importlib.util
 import sys
 import traceback
 from contextlib import contextmanager, nullcontext
@@ -24,11 +23,12 @@ from .config import Config
 from .dialects import Dialect, for_sa_dialect
 from .errors import SchemadiffError
 from .execute import Batcher, SqlPrinter, printed, run_statements
+from .head_snapshot import revision_map
 from .operations import Operations, using
 from .reflect import reflect
+from .replay import load_module, replay, run_script
 from .report import describe
 from .revisions import Revision, RevisionMap
-from .scripts import revision_map
 from .snapshot import Snapshot
 from .version_table import read_versions, version_table
 
@@ -41,27 +41,6 @@ def running_line(direction: str, revision: Revision) -> str:
     if direction == "upgrade":
         return f"Running upgrade {parents} -> {revision.id}, {revision.message}"
     return f"Running downgrade {revision.id} -> {parents}, {revision.message}"
-
-
-def load_module(revision: Revision):
-    name = f"schemadiff_revision_{revision.id}"
-    spec = importlib.util.spec_from_file_location(name, revision.path)
-    module = importlib.util.module_from_spec(spec)
-    try:
-        spec.loader.exec_module(module)
-    except ModuleNotFoundError as e:
-        if _is_alembic(e.name or ""):
-            raise SchemadiffError(_alembic_import(revision)) from None
-        raise SchemadiffError(f"{revision.path}: cannot load: {type(e).__name__}: {e}") from None
-    except Exception as e:
-        raise SchemadiffError(f"{revision.path}: cannot load: {type(e).__name__}: {e}") from None
-    # With Alembic installed the import works, but its `op` only runs under Alembic's own context.
-    if _is_alembic(getattr(getattr(module, "op", None), "__name__", "")):
-        raise SchemadiffError(_alembic_import(revision))
-    for function in ("upgrade", "downgrade"):
-        if not callable(getattr(module, function, None)):
-            raise SchemadiffError(f"{revision.path}: has no {function}() function")
-    return module
 
 
 _SCHEMA_KEYWORDS = frozenset({"schema", "source_schema", "referent_schema"})
@@ -85,17 +64,6 @@ def script_schemas(revision: Revision) -> set[str]:
         and isinstance(node.value, ast.Constant)
         and isinstance(node.value.value, str)
     }
-
-
-def _is_alembic(module_name: str) -> bool:
-    return module_name.partition(".")[0] == "alembic"
-
-
-def _alembic_import(revision: Revision) -> str:
-    return (
-        f"{revision.path}: imports op from alembic, which schemadiff does not run: "
-        "write `from schemadiff import op` instead (the op calls keep Alembic's names)"
-    )
 
 
 @dataclass
@@ -348,7 +316,7 @@ def offline_sql(config: Config, direction: str, target: str, echo: Echo) -> None
         path = revisions.upgrade_path(start, end)
     else:
         path = revisions.downgrade_path(start, end)
-    state = _replay(revisions, start, dialect)
+    state = replay(revisions, start, dialect)
     table = version_table(config.version_table, config.version_table_schema)
     current = start
     if direction == "upgrade" and not start:
@@ -385,25 +353,10 @@ def _offline_range(revisions: RevisionMap, direction: str, target: str):
     return start or (), end if end is not None else revisions.resolve("heads", ())
 
 
-def _replay(revisions: RevisionMap, upto: tuple[str, ...], dialect: Dialect) -> Snapshot:
-    """The schema after the scripts up to `upto`, from running them against a recording op."""
-    state = Snapshot()
-    for revision in revisions.upgrade_path((), upto) if upto else []:
-        state, _ = _revision_sql(revision, "upgrade", state, dialect)
-    return state
-
-
 def _revision_sql(revision: Revision, direction: str, state: Snapshot, dialect: Dialect):
     printer = SqlPrinter(dialect, state)
-    operations = Operations(dialect, state, printer.add, flush=printer.flush)
-    module = load_module(revision)  # its errors name the script already
-    try:
-        with using(operations):
-            getattr(module, direction)()
-            printer.flush()
-    except SchemadiffError as e:
-        raise SchemadiffError(f"{revision.path}: {e}") from None
-    return operations.state, printer.sql
+    state = run_script(revision, direction, state, dialect, printer.add, printer.flush)
+    return state, printer.sql
 
 
 def _print(echo: Echo, dialect: Dialect, sql: list) -> None:

@@ -18,9 +18,11 @@ from .config import Config, load_config
 from .dialects import for_sa_dialect
 from .dialects.base import Dialect
 from .errors import SchemadiffError
+from .head_snapshot import revision_map, single_head
 from .ops import Op
 from .render import DEFAULT_TEMPLATE, ScriptInfo, render_script
-from .revisions import RevisionMap, load_revisions, new_revision_id
+from .revisions import RevisionMap, new_revision_id
+from .scratch import rebuild_head_snapshot
 from .version_table import read_versions
 
 TEMPLATE_NAME = "script.py.tmpl"
@@ -102,19 +104,8 @@ class Generated:
     ops: tuple[Op, ...]
     path: Optional[Path] = None
     revision: Optional[str] = None
-
-
-def revision_map(config: Config) -> RevisionMap:
-    if not config.versions_dir.is_dir():
-        raise SchemadiffError(f"no migrations folder at {config.dir}/versions: run `schemadiff init` first")
-    return load_revisions(config.versions_dir)
-
-
-def single_head(revisions: RevisionMap) -> Optional[str]:
-    heads = [r.id for r in revisions.heads]
-    if len(heads) > 1:
-        raise SchemadiffError(f"several heads ({', '.join(heads)}): merge them first with `schemadiff merge`")
-    return heads[0] if heads else None
+    #: What became of the head snapshot: written, or why not.
+    snapshot_note: str = ""
 
 
 def generate_revision(
@@ -145,7 +136,7 @@ def generate_revision(
     source = render_script(ops, info, dialect or _any_dialect(), _template(config), config.line_length, database)
     path = script_path(config, file_name(config.file_template, rev, message, now))
     _write(path, source)
-    return Generated(tuple(ops), path, rev)
+    return Generated(tuple(ops), path, rev, update_head_snapshot(config))
 
 
 def merge_revisions(config: Config, message: str, targets: tuple[str, ...], rev_id: Optional[str] = None, now: Optional[datetime] = None) -> Generated:
@@ -163,7 +154,18 @@ def merge_revisions(config: Config, message: str, targets: tuple[str, ...], rev_
     source = render_script([], info, _any_dialect(), _template(config), config.line_length)
     path = script_path(config, file_name(config.file_template, rev, message, now))
     _write(path, source)
-    return Generated((), path, rev)
+    return Generated((), path, rev, update_head_snapshot(config))
+
+
+def update_head_snapshot(config: Config) -> str:
+    """Rebuilds the head snapshot as `schemadiff snapshot` does, on a scratch database beside the
+    configured one (or on dev_url); says what it did, or why it could not."""
+    try:
+        path = rebuild_head_snapshot(config, config.dev_url or config.url)
+    except Exception as e:  # the script is written; a replay that fails must not undo that
+        reason = " ".join(str(e).split()) or type(e).__name__
+        return f"The head snapshot was not updated ({reason}): run schemadiff snapshot"
+    return f"Wrote {config.dir}/{path.name}"
 
 
 def require_message(message: str) -> None:

@@ -8,6 +8,7 @@ order so that two snapshots of the same schema are equal whatever order they wer
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union
@@ -255,11 +256,19 @@ class Snapshot:
         return next((t for t in self.tables if t.key == (schema or "", name)), None)
 
     def to_json(self) -> str:
-        return json.dumps(_encode(self), indent=2, sort_keys=True)
+        return json.dumps(self.to_data(), indent=2, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> "Snapshot":
-        return _decode(cls, json.loads(text))
+        return cls.from_data(json.loads(text))
+
+    def to_data(self) -> dict:
+        """The JSON structure of to_json(), as Python values."""
+        return _encode(self)
+
+    @classmethod
+    def from_data(cls, data: dict) -> "Snapshot":
+        return _decode(cls, data)
 
 
 # JSON: each dataclass becomes an object of its fields, an Expression {"key", "sql"}; a "kind"
@@ -297,23 +306,28 @@ def _tuples(raw: Any) -> Any:
     return tuple(_tuples(r) for r in raw) if isinstance(raw, list) else raw
 
 
+@functools.lru_cache(maxsize=None)
+def _fields(cls: type) -> tuple[tuple[str, Optional[type]], ...]:
+    """(field name, class of its nested values) for each field: decoding looks them up a lot."""
+    return tuple((f.name, _NESTED.get((cls, f.name))) for f in dataclasses.fields(cls))
+
+
 def _decode(cls: type, data: dict) -> Any:
     kwargs = {}
-    for f in dataclasses.fields(cls):
-        if f.name not in data:
+    for name, nested in _fields(cls):
+        if name not in data:
             continue
-        raw = data[f.name]
-        nested = _NESTED.get((cls, f.name))
-        if isinstance(raw, dict) and set(raw) == {"key", "sql"}:
-            kwargs[f.name] = Expression(raw["key"], raw["sql"])
-        elif raw is None:
-            kwargs[f.name] = None
-        elif nested and isinstance(raw, list):
-            kwargs[f.name] = tuple(_decode(nested, r) for r in raw)
+        raw = data[name]
+        if raw is None:
+            kwargs[name] = None
+        elif type(raw) is dict and raw.keys() == {"key", "sql"}:
+            kwargs[name] = Expression(raw["key"], raw["sql"])
+        elif nested and type(raw) is list:
+            kwargs[name] = tuple([_decode(nested, r) for r in raw])
         elif nested:
-            kwargs[f.name] = _decode(nested, raw)
+            kwargs[name] = _decode(nested, raw)
         elif isinstance(raw, list):
-            kwargs[f.name] = _tuples(raw)
+            kwargs[name] = _tuples(raw)
         else:
-            kwargs[f.name] = raw
+            kwargs[name] = raw
     return cls(**kwargs)

@@ -156,7 +156,7 @@ def test_tutorial_transcript(db, tmp_path):
     out = ok(
         run(project, "generate", "--empty", "-m", "create user table", "--rev-id", "d6695a405895")
     )
-    assert out == "Generated migrations/versions/d6695a405895_create_user_table.py\n"
+    assert out.splitlines()[0] == "Generated migrations/versions/d6695a405895_create_user_table.py"
     fill_in(
         versions / "d6695a405895_create_user_table.py",
         upgrade=f"""
@@ -189,7 +189,7 @@ def test_tutorial_transcript(db, tmp_path):
             "fb6192cd49e8",
         )
     )
-    assert out == "Generated migrations/versions/fb6192cd49e8_add_username_constraint_on_user.py\n"
+    assert out.splitlines()[0] == "Generated migrations/versions/fb6192cd49e8_add_username_constraint_on_user.py"
     fill_in(
         versions / "fb6192cd49e8_add_username_constraint_on_user.py",
         upgrade=user_table(string) + """

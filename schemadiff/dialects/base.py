@@ -150,6 +150,9 @@ class Dialect:
 
     #: The DDL class that writes this database's statements (see dialects/ddl.py).
     ddl_class: type = DDL
+    #: The schema a new database puts tables in, known without connecting; None where each
+    #: database is its own schema (MySQL).
+    nominal_default_schema: Optional[str] = None
 
     def __init__(self, sa_dialect: SADialect):
         self.sa_dialect = sa_dialect
@@ -333,6 +336,11 @@ class Dialect:
         """The domains of `schemas` (PostgreSQL only). Read before the tables, whose column
         types name them."""
         return []
+
+    @property
+    def server(self) -> str:
+        """The kind of server, as `dialects.offline_dialect` takes it back."""
+        return self.name
 
     def reflect(
         self, conn: Connection, schemas: Sequence[Optional[str]]

@@ -444,6 +444,10 @@ class MysqlDialect(Dialect):
     def _mariadb(self) -> bool:
         return bool(self.sa_dialect.is_mariadb)
 
+    @property
+    def server(self) -> str:
+        return "mariadb" if self._mariadb else "mysql"
+
     def _mysql_at_least(self, *version: int) -> bool:
         # A dialect that never connected (offline scripts) stands for a current server.
         known = self.sa_dialect.server_version_info

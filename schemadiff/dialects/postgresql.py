@@ -715,6 +715,7 @@ def _scalar(conn: Connection, sql: str, **params):
 
 class PostgresqlDialect(Dialect):
     name = "postgresql"
+    nominal_default_schema = "public"
     ddl_class = PostgresqlDDL
 
     def __init__(self, sa_dialect):

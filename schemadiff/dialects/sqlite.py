@@ -156,6 +156,7 @@ def _mentioned(table: s.Table, column: str) -> bool:
 
 class SqliteDialect(Dialect):
     name = "sqlite"
+    nominal_default_schema = "main"
     ddl_class = SqliteDDL
 
     def clean_type(self, compiled: str) -> str:

@@ -1,0 +1,90 @@
+"""`schemadiff snapshot`: replays the whole history on a scratch database and stores what it reads.
+
+SQLite replays in memory. PostgreSQL and MySQL need a server: `--dev-url` (or `dev_url` in the
+config, or SCHEMADIFF_DEV_URL), where a database is created for the replay and dropped after it,
+or else a container that testcontainers starts where a Docker engine answers.
+"""
+
+from __future__ import annotations
+
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Optional
+
+import sqlalchemy as sa
+
+from . import head_snapshot
+from .api import connect
+from .config import Config, mask_url
+from .dialects import dialect_name, for_sa_dialect
+from .errors import SchemadiffError
+from .reflect import reflect
+from .runtime import Runner
+
+
+def rebuild_head_snapshot(config: Config, dev_url: Optional[str] = None) -> Path:
+    """Writes the head snapshot from a replay of every script on a scratch database."""
+    revisions = head_snapshot.revision_map(config)
+    head_snapshot.single_head(revisions)
+    server = head_snapshot.configured_server(config)
+    with scratch_database(server, dev_url or config.dev_url) as url, connect(url, migrating=True) as conn:
+        Runner(conn, config, revisions, lambda line: None).migrate("upgrade", "heads")
+        dialect = for_sa_dialect(conn.dialect)
+        snap = reflect(conn, config.schemas, dialect)
+    return head_snapshot.write(config, revisions, dialect, snap)
+
+
+@contextmanager
+def scratch_database(server: str, dev_url: Optional[str]) -> Iterator[str]:
+    """The URL of an empty database that exists for the `with` block only."""
+    if dialect_name(server) == "sqlite":
+        yield "sqlite://"
+        return
+    if dev_url:
+        with _database_on(dev_url) as url:
+            yield url
+        return
+    with _container(dialect_name(server)) as url:  # a fresh server: its own database is scratch
+        yield url
+
+
+@contextmanager
+def _database_on(server_url: str) -> Iterator[str]:
+    name = f"schemadiff_scratch_{uuid.uuid4().hex[:12]}"
+    with connect(server_url) as conn:
+        quoted = conn.dialect.identifier_preparer.quote(name)
+        admin = conn.execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            admin.exec_driver_sql(f"CREATE DATABASE {quoted}")
+        except sa.exc.DBAPIError as e:
+            reason = " ".join(str(e.orig).split())
+            raise SchemadiffError(f"cannot create a scratch database on {mask_url(server_url)}: {reason}") from None
+        try:
+            yield sa.engine.make_url(server_url).set(database=name).render_as_string(hide_password=False)
+        finally:
+            admin.exec_driver_sql(f"DROP DATABASE {quoted}")
+
+
+@contextmanager
+def _container(dialect: str) -> Iterator[str]:
+    """A throwaway server in Docker; one clear error when there is no way to get one."""
+    try:
+        import docker
+
+        docker.from_env().ping()
+    except Exception:
+        raise SchemadiffError(
+            f"a {dialect} snapshot needs a scratch server: pass --dev-url (or set dev_url, or "
+            "SCHEMADIFF_DEV_URL) to a server where schemadiff may create a database, or start Docker"
+        ) from None
+    if dialect == "postgresql":
+        from testcontainers.postgres import PostgresContainer
+
+        container = PostgresContainer("postgres:16", driver="psycopg")
+    else:
+        from testcontainers.mysql import MySqlContainer
+
+        container = MySqlContainer("mariadb:11", dialect="pymysql")
+    with container:
+        yield container.get_connection_url()
