@@ -115,7 +115,7 @@ def scratch_url(config: "Config") -> Iterator[str]:
                 _fail(str(e))
             _unavailable(
                 f"no {server} server for a scratch database: set dev_url under [tool.schemadiff] "
-                f"or SCHEMADIFF_DEV_URL, or start Docker ({e})"
+                "or SCHEMADIFF_DEV_URL, or start Docker"
             )
         yield url
 
