@@ -241,10 +241,9 @@ def upgrade(runner: MigrationRunner) -> None:
 
     runner.upgrade("heads")
     heads = tuple(sorted(r.id for r in _readable(revision_map)(runner.config).heads))
-    if runner.current() != heads:
-        _fail(
-            f"after upgrade heads the database is at {runner.current() or 'base'}, not at {heads}"
-        )
+    current = runner.current()
+    if current != heads:
+        _fail(f"after upgrade heads the database is at {current or 'base'}, not at {heads}")
 
 
 def models_match_offline(config: "Config") -> None:
