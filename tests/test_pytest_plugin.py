@@ -7,11 +7,12 @@ others still pass.
 
 from __future__ import annotations
 
-import textwrap
+import shutil
+import sys
 
 import pytest
 
-from conftest import server_url
+from conftest import FIXTURES, server_url
 from schemadiff.config import load_config
 from schemadiff.scratch import rebuild_head_snapshot
 
@@ -69,6 +70,13 @@ CREATE_AUTHOR = """
 
 ADD_EMAIL = '    op.add_column("author", sa.Column("email", sa.String(length=200)))'
 DROP_EMAIL = '    op.drop_column("author", "email")'
+
+
+@pytest.fixture(autouse=True)
+def fresh_models_module(monkeypatch):
+    """pytester runs pytest in this process: the project's `models` must not be the one that
+    this suite imported already (tests/models.py)."""
+    monkeypatch.delitem(sys.modules, "models", raising=False)
 
 
 def write_revision(pytester, revision, down_revision, message, upgrade, downgrade):
@@ -259,3 +267,16 @@ def test_fixtures_for_a_data_migration_test(pytester):
             "  + column author.email VARCHAR(200)",
         ]
     )
+
+
+def test_the_example_project_passes_its_ready_made_and_own_tests(pytester):
+    shutil.copytree(
+        FIXTURES / "example",
+        pytester.path,
+        dirs_exist_ok=True,
+        ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache", "*.db"),
+    )
+    result = run(pytester, "-v")
+    result.assert_outcomes(passed=6)
+    result.stdout.fnmatch_lines(["*test_books_keep_their_rows_when_isbn_is_added PASSED*"])
+    assert outcomes(result) == dict.fromkeys(READY_MADE, "PASSED")
