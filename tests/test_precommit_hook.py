@@ -3,7 +3,6 @@ names, at the root of a git repository that holds a SQLite project."""
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
 import subprocess
