@@ -119,7 +119,7 @@ def canonical(snap: Snapshot, config: Config) -> Snapshot:
     """`snap` as the head snapshot stores it: canonical expressions, no triggers, no version table."""
     version_table = (config.version_table_schema or "", config.version_table)
     tables = tuple(_plain_table(t) for t in snap.tables if t.key != version_table)
-    return Snapshot(tables, tuple(_plain(e) for e in snap.enums), dialect=snap.dialect)
+    return dataclasses.replace(_plain(dataclasses.replace(snap, tables=())), tables=tables)
 
 
 def _plain_table(table: Table) -> Table:
