@@ -1,6 +1,6 @@
 """The `schemadiff` command: parses arguments, calls the library, prints, sets the exit code.
 
-Exit codes: 0 success (or no drift), 1 drift found by `check`, 2 any error.
+Exit codes: 0 success (or no drift), 1 drift or a tripped hazard gate found by `check`, 2 any error.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def cli() -> None:
     then the SCHEMADIFF_URL environment variable, then --url/--metadata/--dir: the later wins.
 
     \b
-    Exit codes: 0 success (check: no drift), 1 check found drift, 2 any error.
+    Exit codes: 0 success (check: no drift), 1 check found drift or a tripped hazard gate, 2 any error.
     """
 
 
@@ -116,9 +116,9 @@ def check_command(ctx: click.Context, offline: bool, fail_on, base, rev_range, f
     config = _config(ctx)
     policy = configured_policy(config, fail_on, base, rev_range)
     if offline:
-        from .head_snapshot import offline_changes
+        from .head_snapshot import offline_check
 
-        changes, found = offline_changes(config, load_metadata(config.require_metadata(), config.root)), None
+        changes, found = offline_check(config, load_metadata(config.require_metadata(), config.root))
         notes = ["The models are ahead of the revisions: run schemadiff generate"] if changes else []
         clean = "No differences: the models match the head snapshot."
         result = gate(config, policy, None, base, rev_range) if policy.fail_on else None

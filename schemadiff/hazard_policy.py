@@ -12,16 +12,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Iterable, Optional, Sequence
-
-from sqlalchemy.engine import Connection
+from typing import TYPE_CHECKING, Iterable, Optional, Sequence
 
 from . import ops as o
-from .api import connect
 from .config import Config
-from .dialects import for_sa_dialect, offline_dialect
 from .errors import SchemadiffError
-from .git_base import new_scripts
 from .hazards import CLASSES, CODES, Hazard, assess
 from .report import (
     NO_CHANGES,
@@ -33,10 +28,13 @@ from .report import (
     op_name,
     summary,
 )
-from .revision_ops import record_revisions
 from .revisions import Revision, RevisionMap
-from .head_snapshot import configured_server, revision_map
-from .version_table import read_versions
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+# Every `check` reads its policy and writes its report here; what running the gate needs
+# (a connection, the scripts' replay, git) is imported only where a policy is set.
 
 
 @dataclass(frozen=True)
@@ -106,6 +104,8 @@ def online_gate(
         return None
     if base is not None or rev_range is not None:
         return gate(config, policy, None, base, rev_range)
+    from .api import connect
+
     with connect(config.require_url()) as conn:
         return gate(config, policy, conn)
 
@@ -113,11 +113,15 @@ def online_gate(
 def gate(
     config: Config,
     policy: Policy,
-    conn: Optional[Connection] = None,
+    conn: Optional["Connection"] = None,
     base: Optional[str] = None,
     rev_range: Optional[str] = None,
 ) -> GateResult:
     """The hazards of the selected revisions' upgrades that `policy` fails on."""
+    from .dialects import for_sa_dialect, offline_dialect
+    from .head_snapshot import configured_server, revision_map
+    from .revision_ops import record_revisions
+
     revisions = revision_map(config)
     dialect = (
         for_sa_dialect(conn.dialect) if conn is not None else offline_dialect(configured_server(config))
@@ -143,6 +147,8 @@ def _select(
             start or (), end if end is not None else "heads"
         )
     if base is None and conn is not None:
+        from .version_table import read_versions
+
         current = read_versions(conn, config.version_table, config.version_table_schema)
         return "pending", revisions.upgrade_path(current, "heads")
     base = base or config.review_base
@@ -150,6 +156,8 @@ def _select(
         raise SchemadiffError(
             "no revisions to gate without a database: pass --base or --range, or set review_base in [tool.schemadiff]"
         )
+    from .git_base import new_scripts
+
     new = new_scripts(config.versions_dir, base)
     return f"new against {base}", [r for r in revisions if r.path.resolve() in new]
 
@@ -187,7 +195,7 @@ def check_report(
         return json.dumps(document, indent=2)
     drift = as_markdown(ops, found, clean) if fmt == "markdown" else as_text(ops, found, clean)
     if notes:
-        drift += "\n" + ("\n\n" if fmt == "markdown" else "\n").join(notes)
+        drift += ("\n\n" if fmt == "markdown" else "\n") + "\n".join(notes)
     if result is None:
         return drift
     if fmt == "markdown":

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     import sqlalchemy as sa
 
     from .dialects.base import Dialect
+    from .hazards import Hazard
     from .ops import Op
 
 FORMAT = 1
@@ -221,9 +222,16 @@ def offline_changes(config: Config, metadata: "sa.MetaData") -> list["Op"]:
     Raises SchemadiffError when the graph has several heads, or the snapshot is missing, corrupt,
     from a newer schemadiff, or out of date with the graph or the scripts.
     """
+    return offline_check(config, metadata)[0]
+
+
+def offline_check(config: Config, metadata: "sa.MetaData") -> tuple[list["Op"], list[tuple["Hazard", ...]]]:
+    """offline_changes, with each op's hazards on the snapshot's dialect, as a database at head
+    would have them."""
     from .compare import compare
     from .dialects import offline_dialect
     from .from_metadata import snapshot_metadata
+    from .hazards import assess
     from .scope import Scope, gc_paused
 
     scope = Scope.from_config(config)
@@ -231,4 +239,6 @@ def offline_changes(config: Config, metadata: "sa.MetaData") -> list["Op"]:
         stored = load_head(config)
         dialect = offline_dialect(stored.server)
         models = snapshot_metadata(metadata, dialect, dialect.nominal_default_schema)
-        return compare(scope.filter(stored.snapshot), scope.filter(models))
+        head = scope.filter(stored.snapshot)
+        changes = compare(head, scope.filter(models))
+    return changes, assess(changes, dialect, head)

@@ -17,10 +17,11 @@ import sqlalchemy as sa
 from . import head_snapshot
 from .api import connect
 from .config import Config, mask_url
-from .dialects import dialect_name, for_sa_dialect
+from .dialects import dialect_name, for_sa_dialect, offline_dialect
 from .errors import SchemadiffError
 from .reflect import reflect
-from .runtime import Runner
+from .revisions import RevisionMap
+from .runtime import Runner, script_schemas
 
 
 def rebuild_head_snapshot(config: Config, dev_url: Optional[str] = None) -> Path:
@@ -28,11 +29,28 @@ def rebuild_head_snapshot(config: Config, dev_url: Optional[str] = None) -> Path
     revisions = head_snapshot.revision_map(config)
     head_snapshot.single_head(revisions)
     server = head_snapshot.configured_server(config)
-    with scratch_database(server, dev_url or config.dev_url) as url, connect(url, migrating=True) as conn:
+    scratch_server = dev_url or config.dev_url
+    if scratch_server == config.url:
+        _require_separable(config, revisions, server)
+    with scratch_database(server, scratch_server) as url, connect(url, migrating=True) as conn:
         Runner(conn, config, revisions, lambda line: None).migrate("upgrade", "heads")
         dialect = for_sa_dialect(conn.dialect)
         snap = reflect(conn, config.schemas, dialect)
     return head_snapshot.write(config, revisions, dialect, snap)
+
+
+def _require_separable(config: Config, revisions: RevisionMap, server: str) -> None:
+    """Refuses a replay beside the configured database that would reach past its scratch
+    database into the server's others (the real ones)."""
+    if not offline_dialect(server).schemas_are_databases:
+        return
+    named = {*config.schemas, *filter(None, [config.version_table_schema])}
+    named |= {schema for revision in revisions for schema in script_schemas(revision)}
+    if named:
+        raise SchemadiffError(
+            f"the history names other {server} databases ({', '.join(sorted(named))}), which a replay "
+            "beside the real ones would write into: set dev_url (or --dev-url) to a server of its own"
+        )
 
 
 @contextmanager

@@ -353,6 +353,6 @@ def test_driver_and_database_hints(project, url, fragments):
 def test_help_names_the_settings_and_the_exit_codes(project):
     top = " ".join(ok(run(project, "--help")).split())
     assert "[tool.schemadiff]" in top and "SCHEMADIFF_URL" in top
-    assert "Exit codes: 0 success (check: no drift), 1 check found drift, 2 any error." in top
+    assert "Exit codes: 0 success (check: no drift), 1 check found drift or a tripped hazard gate, 2 any error." in top
     check = " ".join(ok(run(project, "check", "--help")).split())
     assert "Exit codes: 0 no drift, 1 drift or a tripped hazard gate (printed), 2 error." in check

@@ -399,6 +399,17 @@ def tables_in(db, schema: str) -> list[str]:
         return sa.inspect(conn).get_table_names(schema=schema)
 
 
+@pytest.mark.parametrize("db", ["mysql"], indirect=True)
+def test_head_snapshot_replay_never_writes_into_the_real_other_databases(db, other_schema, tmp_path):
+    # A MySQL schema is a database of the server: a replay on a scratch database beside the real
+    # one would create `category` in the real other database. generate says why it skipped it.
+    config = project(db, tmp_path)
+    generated = generate(db, config, shop(db.dialect, other_schema, step=1), "b1b1")
+    assert generated.snapshot_note.startswith("The head snapshot was not updated (the history names other mysql databases")
+    assert other_schema in generated.snapshot_note
+    assert tables_in(db, other_schema) == []
+
+
 @pytest.mark.parametrize("db", ["postgresql", "mysql"], indirect=True)
 def test_tables_in_another_schema_are_in_scope_without_config(db, other_schema, tmp_path):
     config = project(db, tmp_path)

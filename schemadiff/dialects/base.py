@@ -301,6 +301,10 @@ class Dialect:
         """Holds off other schemadiff processes migrating the same database meanwhile."""
         yield
 
+    #: Whether a schema is a database of the server (MySQL), so that a scratch database beside
+    #: the real one cannot hold a history's other schemas apart from the real ones.
+    schemas_are_databases = False
+
     def check_integrity(self, conn: Connection) -> list[str]:
         """Raises when a revision left the data inconsistent in a way the database did not catch;
         returns warnings about what it could not check."""

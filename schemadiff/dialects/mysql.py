@@ -427,6 +427,7 @@ class MysqlDialect(Dialect):
     ddl_class = MysqlDDL
     # Each DDL statement commits at once, whatever transaction it runs in.
     transactional_ddl = False
+    schemas_are_databases = True
 
     def __init__(self, sa_dialect):
         super().__init__(sa_dialect)
