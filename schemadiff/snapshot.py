@@ -159,8 +159,21 @@ def _item_key(item) -> tuple[str, str]:
     return (item.name or "", repr(item))
 
 
+class SchemaObject:
+    """Keys for an object named within a schema: a table, an enum, a domain (each a dataclass
+    with `name` and `schema` fields)."""
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.schema or "", self.name)
+
+    @property
+    def fullname(self) -> str:
+        return f"{self.schema}.{self.name}" if self.schema else self.name
+
+
 @dataclass(frozen=True)
-class Table:
+class Table(SchemaObject):
     name: str
     columns: tuple[Column, ...]
     schema: Optional[str] = None
@@ -181,14 +194,6 @@ class Table:
         object.__setattr__(self, "columns", tuple(self.columns))
 
     @property
-    def key(self) -> tuple[str, str]:
-        return (self.schema or "", self.name)
-
-    @property
-    def fullname(self) -> str:
-        return f"{self.schema}.{self.name}" if self.schema else self.name
-
-    @property
     def constraints(self) -> list:
         """Primary key first, then uniques, checks and foreign keys."""
         pk = [self.primary_key] if self.primary_key else []
@@ -199,24 +204,16 @@ class Table:
 
 
 @dataclass(frozen=True)
-class Enum:
+class Enum(SchemaObject):
     """A named enum type (PostgreSQL); its values are ordered."""
 
     name: str
     values: tuple[str, ...]
     schema: Optional[str] = None
 
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.schema or "", self.name)
-
-    @property
-    def fullname(self) -> str:
-        return f"{self.schema}.{self.name}" if self.schema else self.name
-
 
 @dataclass(frozen=True)
-class Domain:
+class Domain(SchemaObject):
     """A named type over a base type with its own NOT NULL, default and checks (PostgreSQL).
 
     Columns of a domain have the domain's name as their type."""
@@ -230,14 +227,6 @@ class Domain:
 
     def __post_init__(self):
         object.__setattr__(self, "checks", _sorted(self.checks, _item_key))
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.schema or "", self.name)
-
-    @property
-    def fullname(self) -> str:
-        return f"{self.schema}.{self.name}" if self.schema else self.name
 
 
 @dataclass(frozen=True)
