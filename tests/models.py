@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from conftest import DIALECTS, FIXTURES
@@ -28,3 +29,14 @@ def fixture_metadata(name: str) -> sa.MetaData:
 
 def fixture_dialects(name: str) -> tuple[str, ...]:
     return tuple(getattr(load_fixture(name), "DIALECTS", DIALECTS))
+
+
+def fixture_cases() -> list:
+    """(dialect, fixture name) for every fixture set on each database it is meant for, as
+    pytest params for `@pytest.mark.parametrize("db,fixture", ..., indirect=["db"])`."""
+    return [
+        pytest.param(dialect, name, id=f"{name}-{dialect}")
+        for name in fixture_names()
+        for dialect in DIALECTS
+        if dialect in fixture_dialects(name)
+    ]

@@ -2,16 +2,10 @@
 
 import pytest
 
-from conftest import DIALECTS
-from models import fixture_dialects, fixture_metadata, fixture_names
+from models import fixture_cases, fixture_metadata
 from schemadiff.compare import compare
 
-CASES = [
-    pytest.param(dialect, name, id=f"{name}-{dialect}")
-    for name in fixture_names()
-    for dialect in DIALECTS
-    if dialect in fixture_dialects(name)
-]
+CASES = fixture_cases()
 
 
 @pytest.mark.parametrize("db,fixture", CASES, indirect=["db"])

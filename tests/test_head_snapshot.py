@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 
 from conftest import DIALECTS, server_url
-from models import fixture_dialects, fixture_metadata, fixture_names
+from models import fixture_cases, fixture_dialects, fixture_metadata, fixture_names
 from schemadiff.api import diff
 from schemadiff.config import Config, load_config
 from schemadiff.head_snapshot import offline_changes
@@ -64,12 +64,7 @@ def assert_offline_matches_online(db, config: Config, models: sa.MetaData) -> No
     assert offline == online, f"offline:\n{as_text(offline)}\nonline:\n{as_text(online)}"
 
 
-FIXTURE_CASES = [
-    pytest.param(dialect, name, id=f"{name}-{dialect}")
-    for name in fixture_names()
-    for dialect in DIALECTS
-    if dialect in fixture_dialects(name)
-]
+FIXTURE_CASES = fixture_cases()
 
 
 @pytest.mark.parametrize("db,fixture", FIXTURE_CASES, indirect=["db"])

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, assume, given, settings
 
 from conftest import DIALECTS
-from models import fixture_dialects, fixture_metadata, fixture_names
+from models import fixture_cases, fixture_metadata
 from schemadiff.compare import compare
 from schemadiff.config import Config
 from schemadiff.report import as_text
@@ -55,12 +55,7 @@ def test_generate_upgrade_downgrade_round_trip(db, case, tmp_path):
     round_trip(db, tmp_path, before, after)
 
 
-FIXTURE_CASES = [
-    pytest.param(dialect, name, id=f"{name}-{dialect}")
-    for name in fixture_names()
-    for dialect in DIALECTS
-    if dialect in fixture_dialects(name)
-]
+FIXTURE_CASES = fixture_cases()
 
 
 @pytest.mark.parametrize("db,fixture", FIXTURE_CASES, indirect=["db"])
