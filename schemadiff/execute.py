@@ -19,7 +19,7 @@ from sqlalchemy.sql.ddl import ExecutableDDLElement
 from . import ops as o
 from .dialects.base import Dialect
 from .hazards import HazardTracker
-from .snapshot import Snapshot, Table
+from .snapshot import Snapshot, Table, TableKey
 from .state import apply, find_table
 
 Statement = Union[str, ExecutableDDLElement]
@@ -76,7 +76,6 @@ def run_statements(conn: Connection, sql: list[Statement]) -> None:
 
 # -- one rebuild per table ------------------------------------------------------------------------
 
-TableKey = tuple[str, str]
 #: Ops that change one table in place: a pending rebuild of that table can take them in.
 _IN_PLACE = (
     o.AddColumn,

@@ -159,12 +159,16 @@ def _item_key(item) -> tuple[str, str]:
     return (item.name or "", repr(item))
 
 
+#: (schema or "", name): how a table, enum or domain is looked up.
+TableKey = tuple[str, str]
+
+
 class SchemaObject:
     """Keys for an object named within a schema: a table, an enum, a domain (each a dataclass
     with `name` and `schema` fields)."""
 
     @property
-    def key(self) -> tuple[str, str]:
+    def key(self) -> TableKey:
         return (self.schema or "", self.name)
 
     @property
