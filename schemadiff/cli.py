@@ -69,22 +69,45 @@ def cli() -> None:
     """
 
 
+def _rename_options(f):
+    f = click.option(
+        "--rename-table", "rename_tables", multiple=True, metavar="[SCHEMA.]OLD=NEW",
+        help="Table OLD is NEW in the models: rename it instead of drop + create. Repeatable.",
+    )(f)
+    return click.option(
+        "--rename", "rename_columns", multiple=True, metavar="[SCHEMA.]TABLE.OLD=NEW",
+        help="Column OLD of TABLE is NEW in the models: rename it instead of drop + add. Repeatable.",
+    )(f)
+
+
+def _echo_report(text: str, fmt: str = "text") -> None:
+    """A report; a text one is coloured and wrapped when stdout is a terminal."""
+    if fmt == "text":
+        from .terminal import for_terminal
+
+        text = for_terminal(text, sys.stdout)
+    click.echo(text)
+
+
 @cli.command("diff")
 @click.option(
     "--format", "fmt", type=click.Choice(["json", "markdown", "sql", "text"]), default="text", show_default=True,
     help="Output format (sql: the statements that would bring the database in line).",
 )
+@_rename_options
 @_global_options
 @click.pass_context
-def diff_command(ctx: click.Context, fmt: str) -> int:
+def diff_command(ctx: click.Context, fmt: str, rename_columns, rename_tables) -> int:
     """Print the differences between the database and the models."""
     from .api import assessed_diff, diff_sql
+    from .rename_answers import parse_flags
     from .report import render_report
 
     config = _config(ctx)
+    renames = parse_flags(rename_columns, rename_tables)
     if fmt != "sql":
         ops, found = _against_models(config, assessed_diff)
-        click.echo(render_report(ops, fmt, found))
+        _echo_report(render_report(ops, fmt, found), fmt)
         return 0
     for line in _against_models(config, diff_sql):
         click.echo(line)
@@ -129,13 +152,13 @@ def check_command(ctx: click.Context, offline: bool, fail_on, base, rev_range, f
         diagnosis = _against_models(config, lambda conn, metadata, scope: diagnose(config, conn, metadata, scope))
         changes, found, notes, clean = list(diagnosis.changes), diagnosis.hazards, explain(diagnosis), None
         result = online_gate(config, policy, base, rev_range)
-    _report(check_report(changes, found, result, fmt, notes, clean), output)
+    _report(check_report(changes, found, result, fmt, notes, clean), output, fmt)
     return 1 if changes or (result and result.tripped) else 0
 
 
-def _report(text: str, output: Optional[Path]) -> None:
+def _report(text: str, output: Optional[Path], fmt: str) -> None:
     if output is None:
-        click.echo(text)
+        _echo_report(text, fmt)
         return
     try:
         output.write_text(text + "\n", encoding="utf-8")
@@ -179,31 +202,43 @@ def init_command(ctx: click.Context, directory: Optional[str]) -> int:
 @click.option("-m", "--message", required=True, help="What the revision does.")
 @click.option("--empty", is_flag=True, help="Write an empty script, without comparing.")
 @click.option("--rev-id", metavar="ID", help="Use this revision id instead of a random one.")
+@_rename_options
 @_global_options
 @click.pass_context
-def generate_command(ctx: click.Context, message: str, empty: bool, rev_id: Optional[str]) -> int:
-    """Write a revision script for the differences between the database and the models."""
+def generate_command(ctx: click.Context, message: str, empty: bool, rev_id: Optional[str], rename_columns, rename_tables) -> int:
+    """Write a revision script for the differences between the database and the models.
+
+    In a terminal, each dropped column or table that looks renamed is asked about
+    (--rename and --rename-table answer ahead of time); elsewhere it stays a drop + add
+    with a possible-rename hazard.
+    """
     from .api import connect
+    from .rename_answers import parse_flags
     from .report import describe
     from .scripts import generate_revision, require_message
 
     require_message(message)  # before connecting: a refusal should not wait for the database
+    renames = parse_flags(rename_columns, rename_tables)
     config = _config(ctx)
     if empty:
         result = generate_revision(config, message, rev_id=rev_id)
     else:
         url = config.require_url()
         metadata = load_metadata(config.require_metadata(), config.root)
+        ask = _ask_rename if sys.stdin.isatty() and sys.stdout.isatty() else None
         with connect(url) as conn:
             result = generate_revision(config, message, conn, metadata, rev_id=rev_id)
     if result.path is None:
         click.echo("No changes: the database matches the models, so nothing was written (--empty writes an empty script).")
         return 0
-    for op in result.ops:
-        click.echo(f"  {describe(op)}")
+    _echo_report("\n".join(f"  {describe(op)}" for op in result.ops))
     click.echo(f"Generated {_shown(config, result.path)}")
     click.echo(result.snapshot_note)
     return 0
+
+
+def _ask_rename(candidate) -> bool:
+    return click.confirm(candidate.question, default=False)
 
 
 _TARGET_ARGS = {"ignore_unknown_options": True}  # so that `downgrade -1` reads -1 as a target

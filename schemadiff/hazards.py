@@ -15,6 +15,7 @@ implicit value instead of failing. Without a dialect, every hazard that needs no
 | data-loss     | narrow-type         | a type that holds less (VARCHAR(50) -> VARCHAR(20), BIGINT -> INT, NUMERIC scale) | PostgreSQL, MySQL |
 | data-loss     | text-to-varchar     | unbounded text gets a length (TEXT -> VARCHAR(n))                | PostgreSQL, MySQL |
 | data-loss     | drop-enum-value     | an enum loses a value that rows may hold                         | PostgreSQL, MySQL |
+| data-loss     | possible-rename     | a drop that looks like a rename done as drop + add (see rename_candidates) | all     |
 | table-rewrite | type-rewrite        | a type change that rewrites every row under an exclusive lock    | PostgreSQL, MySQL |
 | table-rewrite | sqlite-rebuild      | SQLite's ALTER TABLE cannot do it: the table is copied into a new one | SQLite       |
 | locking       | index-lock          | CREATE INDEX (or a unique/primary key) without CONCURRENTLY blocks writes while it builds | PostgreSQL |
@@ -39,6 +40,7 @@ from typing import TYPE_CHECKING, Iterator, Optional, Sequence
 from . import ops as o
 from . import snapshot as s
 from .ops import qualified
+from .rename_candidates import Candidate, CandidateFinder
 from .state import apply
 from .type_sizes import bounds_text, enum_values, is_string, narrows, widens
 
@@ -54,6 +56,7 @@ CODES = {
     "narrow-type": "data-loss",
     "text-to-varchar": "data-loss",
     "drop-enum-value": "data-loss",
+    "possible-rename": "data-loss",
     "type-rewrite": "table-rewrite",
     "sqlite-rebuild": "table-rewrite",
     "index-lock": "locking",
@@ -99,10 +102,15 @@ class HazardTracker:
         self.dialect = dialect
         self.state = start
         self.created: set = set()  # keys (see _key) of the tables and enums the list created
+        self.renames = CandidateFinder()
 
     def hazards(self, op: o.Op) -> tuple[Hazard, ...]:
         """The hazards of `op`, the next op of the list."""
-        found = () if _key(op) in self.created else tuple(_hazards(op, self))
+        candidate = self.renames.see(op)
+        if _key(op) in self.created:
+            found: tuple[Hazard, ...] = ()
+        else:
+            found = (*_hazards(op, self), *_possible_rename(candidate))
         self._follow(op)
         return found
 
@@ -164,6 +172,20 @@ def _hazards(op: o.Op, tracker: HazardTracker) -> Iterator[Hazard]:
         )
     if tracker.dialect is not None:
         yield from _dialect_hazards(op, tracker.dialect, tracker.state or s.Snapshot())
+
+
+def _possible_rename(candidate: Optional[Candidate]) -> Iterator[Hazard]:
+    if candidate is None:
+        return
+    c = candidate
+    if c.is_table:
+        what, kept = f"table {qualified(c.table[0], c.old)} may be renamed to {c.new}", "rows"
+    else:
+        what, kept = f"{qualified(*c.table)}.{c.old} may be renamed to {c.new}", "values"
+    yield Hazard(
+        "possible-rename",
+        f"{what}: to keep its {kept}, pass {c.flag} or set {c.hint} on {c.new}",
+    )
 
 
 def _alter_domain(op: o.AlterDomain) -> Iterator[Hazard]:

@@ -88,6 +88,15 @@ CASES = [
         {"sqlite": {"drop-column"}, "postgresql": {"drop-column"}, "mysql": {"drop-column"}},
     ),
     Case(
+        "possible-rename",  # name is full_name now, but nothing says so: drop + add
+        models(NAME),
+        models(sa.Column("full_name", sa.String(80))),
+        {
+            dialect: {"drop-column", "possible-rename"}
+            for dialect in ("sqlite", "postgresql", "mysql")
+        },
+    ),
+    Case(
         "narrow-type",
         models(NAME),
         models(sa.Column("name", sa.String(20))),
