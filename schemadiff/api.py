@@ -18,6 +18,7 @@ from .from_metadata import snapshot_metadata
 from .hazards import Hazard, assess
 from .ops import Op
 from .reflect import reflect
+from .renames import Renames, hinted
 from .scope import Scope, gc_paused
 from .snapshot import Snapshot
 
@@ -73,20 +74,33 @@ def snapshots(conn: Connection, metadata: sa.MetaData, scope: Scope = Scope()) -
     return scope.filter(database, default), scope.filter(models, default)
 
 
-def diff(conn: Connection, metadata: sa.MetaData, scope: Scope = Scope()) -> list[Op]:
-    """Ops that bring the database behind `conn` in line with `metadata`."""
-    return compare(*snapshots(conn, metadata, scope))
+def changes(
+    conn: Connection, metadata: sa.MetaData, scope: Scope = Scope(), renames: Renames = Renames()
+) -> tuple[Snapshot, list[Op]]:
+    """(database snapshot, the ops that bring it in line with `metadata`).
 
-
-def assessed_diff(conn: Connection, metadata: sa.MetaData, scope: Scope = Scope()) -> tuple[list[Op], list[tuple[Hazard, ...]]]:
-    """(the ops of `diff`, the hazards of each op on this database)."""
+    Renames that the models declare (`info={"renamed_from": ...}`), and `renames` besides, are
+    renamed instead of dropped and created.
+    """
     database, models = snapshots(conn, metadata, scope)
-    ops = compare(database, models)
+    default = for_sa_dialect(conn.dialect).default_schema(conn)
+    return database, compare(database, models, hinted(metadata, default) | renames)
+
+
+def diff(conn: Connection, metadata: sa.MetaData, scope: Scope = Scope(), renames: Renames = Renames()) -> list[Op]:
+    """Ops that bring the database behind `conn` in line with `metadata`."""
+    return changes(conn, metadata, scope, renames)[1]
+
+
+def assessed_diff(
+    conn: Connection, metadata: sa.MetaData, scope: Scope = Scope(), renames: Renames = Renames()
+) -> tuple[list[Op], list[tuple[Hazard, ...]]]:
+    """(the ops of `diff`, the hazards of each op on this database)."""
+    database, ops = changes(conn, metadata, scope, renames)
     return ops, assess(ops, for_sa_dialect(conn.dialect), database)
 
 
-def diff_sql(conn: Connection, metadata: sa.MetaData, scope: Scope = Scope()) -> list[str]:
+def diff_sql(conn: Connection, metadata: sa.MetaData, scope: Scope = Scope(), renames: Renames = Renames()) -> list[str]:
     """The SQL that would bring the database in line with `metadata`, as `--sql` prints it."""
-    database, models = snapshots(conn, metadata, scope)
-    return script_sql(compare(database, models), database, for_sa_dialect(conn.dialect))
-
+    database, ops = changes(conn, metadata, scope, renames)
+    return script_sql(ops, database, for_sa_dialect(conn.dialect))

@@ -12,13 +12,23 @@ import dataclasses
 from typing import Iterable, Optional, Sequence, TypeVar
 
 from . import ops as o
+from .state import apply_all
+from .rename_ops import rename_ops
+from .renames import Renames
 from .snapshot import Domain, Enum, ForeignKey, Snapshot, Table, definition_key
 
 T = TypeVar("T")
 
 
-def compare(current: Snapshot, target: Snapshot) -> list[o.Op]:
-    """Ops that take a database at `current` to `target` (the models)."""
+def compare(current: Snapshot, target: Snapshot, renames: Renames = Renames()) -> list[o.Op]:
+    """Ops that take a database at `current` to `target` (the models).
+
+    Tables and columns named in `renames` are renamed (and so keep their rows) instead of dropped
+    and created; their other changes follow the renames.
+    """
+    if renames.tables or renames.columns:
+        prelude = rename_ops(current, target, renames)
+        return prelude + compare(apply_all(current, prelude), target)
     cur_tables = {t.key: t for t in current.tables}
     new_tables = {t.key: t for t in target.tables}
     added = [new_tables[k] for k in sorted(new_tables.keys() - cur_tables.keys())]

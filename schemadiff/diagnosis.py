@@ -23,6 +23,7 @@ from .dialects import for_sa_dialect
 from .errors import SchemadiffError
 from .hazards import Hazard, assess
 from .ops import Op
+from .renames import Renames, hinted
 from .replay import replay
 from .report import as_text
 from .revisions import Revision, RevisionMap
@@ -46,12 +47,16 @@ class Diagnosis:
     unknown: Optional[str] = None
 
 
-def diagnose(config: Config, conn: Connection, metadata: sa.MetaData, scope: Scope = Scope()) -> Diagnosis:
+def diagnose(
+    config: Config, conn: Connection, metadata: sa.MetaData, scope: Scope = Scope(), renames: Renames = Renames()
+) -> Diagnosis:
     database, models = snapshots(conn, metadata, scope)
-    changes = tuple(compare(database, models))
+    dialect = for_sa_dialect(conn.dialect)
+    renames = hinted(metadata, dialect.default_schema(conn)) | renames
+    changes = tuple(compare(database, models, renames))
     if not changes:
         return Diagnosis(())
-    hazards = tuple(assess(changes, for_sa_dialect(conn.dialect), database))
+    hazards = tuple(assess(changes, dialect, database))
     try:
         revisions = head_snapshot.revision_map(config)
         current = read_versions(conn, config.version_table, config.version_table_schema)
@@ -62,7 +67,7 @@ def diagnose(config: Config, conn: Connection, metadata: sa.MetaData, scope: Sco
     except SchemadiffError as e:
         return Diagnosis(changes, hazards, unknown=str(e))
     return Diagnosis(
-        changes, hazards, models_ahead=tuple(compare(head, models)), by_hand=tuple(compare(head, database))
+        changes, hazards, models_ahead=tuple(compare(head, models, renames)), by_hand=tuple(compare(head, database))
     )
 
 

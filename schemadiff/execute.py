@@ -83,8 +83,10 @@ _IN_PLACE = (
     o.AlterColumn,
     o.CreateIndex,
     o.DropIndex,
+    o.RenameIndex,
     o.AddConstraint,
     o.DropConstraint,
+    o.RenameConstraint,
     o.SetTableComment,
 )
 Emit = Callable[[tuple, list], None]

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 from . import __version__
 from .config import Config
 from .errors import SchemadiffError
+from .renames import Renames, hinted
 from .revisions import RevisionMap, load_revisions
 from .snapshot import Snapshot, Table
 
@@ -225,9 +226,11 @@ def offline_changes(config: Config, metadata: "sa.MetaData") -> list["Op"]:
     return offline_check(config, metadata)[0]
 
 
-def offline_check(config: Config, metadata: "sa.MetaData") -> tuple[list["Op"], list[tuple["Hazard", ...]]]:
+def offline_check(
+    config: Config, metadata: "sa.MetaData", renames: Renames = Renames()
+) -> tuple[list["Op"], list[tuple["Hazard", ...]]]:
     """offline_changes, with each op's hazards on the snapshot's dialect, as a database at head
-    would have them."""
+    would have them. The models' rename hints, and `renames` besides, count as renames."""
     from .compare import compare
     from .dialects import offline_dialect
     from .from_metadata import snapshot_metadata
@@ -240,5 +243,6 @@ def offline_check(config: Config, metadata: "sa.MetaData") -> tuple[list["Op"], 
         dialect = offline_dialect(stored.server)
         models = snapshot_metadata(metadata, dialect, dialect.nominal_default_schema)
         head = scope.filter(stored.snapshot)
-        changes = compare(head, scope.filter(models))
+        renames = hinted(metadata, dialect.nominal_default_schema) | renames
+        changes = compare(head, scope.filter(models), renames)
     return changes, assess(changes, dialect, head)

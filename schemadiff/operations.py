@@ -225,6 +225,9 @@ class Operations:
         index = next(i for i in table.indexes if i.name == index_name)
         self.run(o.DropIndex(table.name, index, schema))
 
+    def rename_index(self, old_index_name: str, new_index_name: str, table_name: str, schema: Optional[str] = None) -> None:
+        self.run(o.RenameIndex(table_name, str(old_index_name), str(new_index_name), schema))
+
     def _index_table(self, index_name: str, table_name: Optional[str], schema: Optional[str]) -> s.Table:
         tables = [self._table(table_name, schema)] if table_name else [t for t in self.state.tables if t.schema == schema]
         for table in tables:
@@ -299,6 +302,9 @@ class Operations:
             problem = "no" if not found else "more than one"
             raise SchemadiffError(f"{problem} constraint {what!r} on {table.fullname} at this point of the history")
         self.run(o.DropConstraint(table_name, found[0], schema))
+
+    def rename_constraint(self, old_constraint_name: str, new_constraint_name: str, table_name: str, schema: Optional[str] = None) -> None:
+        self.run(o.RenameConstraint(table_name, str(old_constraint_name), str(new_constraint_name), schema))
 
     # -- batch ----------------------------------------------------------------------------------
     @contextmanager

@@ -165,6 +165,38 @@ class DropIndex:
 
 
 @dataclass(frozen=True)
+class RenameIndex:
+    table_name: str
+    old_name: str
+    new_name: str
+    schema: Optional[str] = None
+
+    def reverse(self) -> "RenameIndex":
+        return RenameIndex(self.table_name, self.new_name, self.old_name, self.schema)
+
+    @property
+    def target(self) -> str:
+        return qualified(self.schema, self.table_name)
+
+
+@dataclass(frozen=True)
+class RenameConstraint:
+    """Renames a primary key, unique, check or foreign key constraint of a table."""
+
+    table_name: str
+    old_name: str
+    new_name: str
+    schema: Optional[str] = None
+
+    def reverse(self) -> "RenameConstraint":
+        return RenameConstraint(self.table_name, self.new_name, self.old_name, self.schema)
+
+    @property
+    def target(self) -> str:
+        return qualified(self.schema, self.table_name)
+
+
+@dataclass(frozen=True)
 class AddConstraint:
     table_name: str
     constraint: Constraint
@@ -306,8 +338,10 @@ Op = Union[
     AlterColumn,
     CreateIndex,
     DropIndex,
+    RenameIndex,
     AddConstraint,
     DropConstraint,
+    RenameConstraint,
     CreateEnum,
     DropEnum,
     AlterEnum,

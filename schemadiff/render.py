@@ -308,6 +308,14 @@ class Renderer:
     def _DropIndex(self, op: o.DropIndex) -> str:
         return f"op.drop_index({_args(self.name(op.index.name), table_name=repr(op.table_name), schema=self.schema(op.schema))})"
 
+    def _RenameIndex(self, op: o.RenameIndex) -> str:
+        names = (self.name(op.old_name), self.name(op.new_name), repr(op.table_name))
+        return f"op.rename_index({_args(*names, schema=self.schema(op.schema))})"
+
+    def _RenameConstraint(self, op: o.RenameConstraint) -> str:
+        names = (self.name(op.old_name), self.name(op.new_name), repr(op.table_name))
+        return f"op.rename_constraint({_args(*names, schema=self.schema(op.schema))})"
+
     def _AddConstraint(self, op: o.AddConstraint) -> str:
         c, table, schema = op.constraint, repr(op.table_name), self.schema(op.schema)
         name = self.name(c.name)

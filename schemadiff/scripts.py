@@ -12,8 +12,7 @@ from typing import Mapping, Optional
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from .api import Scope, snapshots
-from .compare import compare
+from .api import Scope, changes
 from .config import Config, load_config
 from .dialects import for_sa_dialect
 from .dialects.base import Dialect
@@ -21,6 +20,7 @@ from .errors import SchemadiffError
 from .head_snapshot import revision_map, single_head
 from .ops import Op
 from .render import DEFAULT_TEMPLATE, ScriptInfo, render_script
+from .renames import Renames
 from .revisions import RevisionMap, new_revision_id
 from .scratch import rebuild_head_snapshot
 from .version_table import read_versions
@@ -115,8 +115,11 @@ def generate_revision(
     metadata: Optional[sa.MetaData] = None,
     rev_id: Optional[str] = None,
     now: Optional[datetime] = None,
+    renames: Renames = Renames(),
 ) -> Generated:
-    """Writes a script for the database (at head) vs the models; with no connection, an empty one."""
+    """Writes a script for the database (at head) vs the models; with no connection, an empty one.
+
+    Tables and columns that the models or `renames` say were renamed are renamed, not dropped."""
     require_message(message)
     revisions = revision_map(config)
     head = single_head(revisions)
@@ -126,8 +129,7 @@ def generate_revision(
         dialect, database = None, None
     else:
         _require_at_head(conn, config, head)
-        database, models = snapshots(conn, metadata, Scope.from_config(config))
-        ops = compare(database, models)
+        database, ops = changes(conn, metadata, Scope.from_config(config), renames)
         dialect = for_sa_dialect(conn.dialect)
         if not ops:
             return Generated(())

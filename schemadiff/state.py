@@ -7,6 +7,7 @@ definition of what they drop, and how offline SQL knows every table as it stands
 from __future__ import annotations
 
 import dataclasses
+import re
 from functools import singledispatch
 from typing import Optional
 
@@ -15,6 +16,7 @@ from .errors import SchemadiffError
 from .snapshot import (
     CheckConstraint,
     Column,
+    Expression,
     ForeignKey,
     PrimaryKey,
     Snapshot,
@@ -92,7 +94,25 @@ def _(op: o.DropTable, snap):
 @_apply.register
 def _(op: o.RenameTable, snap):
     table = find_table(snap, op.old_name, op.schema)
-    return _with_table(_without_table(snap, table), dataclasses.replace(table, name=op.new_name))
+    if snap.table(op.new_name, op.schema) is not None:
+        raise SchemadiffError(f"table {o.qualified(op.schema, op.new_name)} exists already")
+    snap = _with_table(_without_table(snap, table), dataclasses.replace(table, name=op.new_name))
+    return _rename_table_references(snap, table.key, op.new_name)
+
+
+def _rename_table_references(snap: Snapshot, old_key, new_name: str) -> Snapshot:
+    """Foreign keys that name a renamed table follow it, as the database makes them do."""
+
+    def fix(fk: ForeignKey) -> ForeignKey:
+        return dataclasses.replace(fk, ref_table=new_name) if (fk.ref_schema or "", fk.ref_table) == old_key else fk
+
+    tables = tuple(
+        dataclasses.replace(t, foreign_keys=tuple(fix(fk) for fk in t.foreign_keys))
+        if any((fk.ref_schema or "", fk.ref_table) == old_key for fk in t.foreign_keys)
+        else t
+        for t in snap.tables
+    )
+    return dataclasses.replace(snap, tables=tables)
 
 
 @_apply.register
@@ -129,13 +149,25 @@ def _(op: o.AlterColumn, snap):
 
 def _rename_column_references(snap: Snapshot, key, old: str, new: str) -> Snapshot:
     """Keys, indexes and foreign keys (here and in referencing tables) follow a renamed column,
-    as the database makes them do. Check and index expressions are SQL text and stay as written."""
+    and so do the checks, index expressions and generated columns that name it: every database
+    rewrites them."""
 
     def renamed(names):
         return tuple(new if n == old else n for n in names)
 
+    def sql(text):
+        return None if text is None else renamed_in_sql(text, old, new)
+
     def element(e):
-        return e if e.expression or e.text != old else dataclasses.replace(e, text=new)
+        if e.expression:
+            return dataclasses.replace(e, text=sql(e.text))
+        return e if e.text != old else dataclasses.replace(e, text=new)
+
+    def index(i):
+        return dataclasses.replace(i, elements=tuple(element(e) for e in i.elements), where=sql(i.where))
+
+    def column(c):
+        return c if c.computed is None else dataclasses.replace(c, computed=dataclasses.replace(c.computed, sqltext=sql(c.computed.sqltext)))
 
     def fix(table: Table) -> Table:
         changes: dict = {}
@@ -143,9 +175,9 @@ def _rename_column_references(snap: Snapshot, key, old: str, new: str) -> Snapsh
             pk = table.primary_key
             changes["primary_key"] = pk and dataclasses.replace(pk, columns=renamed(pk.columns))
             changes["uniques"] = tuple(dataclasses.replace(u, columns=renamed(u.columns)) for u in table.uniques)
-            changes["indexes"] = tuple(
-                dataclasses.replace(i, elements=tuple(element(e) for e in i.elements)) for i in table.indexes
-            )
+            changes["indexes"] = tuple(index(i) for i in table.indexes)
+            changes["checks"] = tuple(dataclasses.replace(c, sqltext=sql(c.sqltext)) for c in table.checks)
+            changes["columns"] = tuple(column(c) for c in table.columns)
         changes["foreign_keys"] = tuple(
             dataclasses.replace(
                 fk,
@@ -159,6 +191,32 @@ def _rename_column_references(snap: Snapshot, key, old: str, new: str) -> Snapsh
     return dataclasses.replace(snap, tables=tuple(fix(t) for t in snap.tables))
 
 
+# String literals, quoted identifiers ("", ``, []), and bare words, in SQL text.
+_SQL_TOKEN = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|`(?:[^`]|``)*`|\[[^\]]*\]|[A-Za-z_][A-Za-z0-9_$]*""")
+_BARE = re.compile(r"[a-z_][a-z0-9_$]*")
+
+
+def renamed_in_sql(text: str, old: str, new: str) -> str:
+    """SQL text (or an Expression, both its forms) with the identifier `old` renamed to `new`."""
+    if isinstance(text, Expression):
+        return Expression(_renamed_in_sql(str(text), old, new.lower()), _renamed_in_sql(text.sql, old, new))
+    return _renamed_in_sql(text, old, new)
+
+
+def _renamed_in_sql(text: str, old: str, new: str) -> str:
+    def swap(match: re.Match) -> str:
+        token = match.group()
+        if token[0] == "'":
+            return token
+        if token[0] in "\"`[":
+            return token[0] + new + token[-1] if token[1:-1] == old else token
+        if token.lower() != old.lower():
+            return token
+        return new if _BARE.fullmatch(new) else '"' + new.replace('"', '""') + '"'
+
+    return _SQL_TOKEN.sub(swap, text)
+
+
 @_apply.register
 def _(op: o.CreateIndex, snap):
     table = find_table(snap, op.table_name, op.schema)
@@ -170,6 +228,33 @@ def _(op: o.DropIndex, snap):
     table = find_table(snap, op.table_name, op.schema)
     kept = _remove(table.indexes, op.index, f"index {op.index.name} on {table.fullname}")
     return _with_table(snap, dataclasses.replace(table, indexes=kept))
+
+
+@_apply.register
+def _(op: o.RenameIndex, snap):
+    table = find_table(snap, op.table_name, op.schema)
+    index = _named(table.indexes, op.old_name, f"index {op.old_name} on {table.fullname}")
+    indexes = tuple(dataclasses.replace(i, name=op.new_name) if i is index else i for i in table.indexes)
+    return _with_table(snap, dataclasses.replace(table, indexes=indexes))
+
+
+@_apply.register
+def _(op: o.RenameConstraint, snap):
+    table = find_table(snap, op.table_name, op.schema)
+    found = _named(table.constraints, op.old_name, f"constraint {op.old_name} on {table.fullname}")
+    renamed = dataclasses.replace(found, name=op.new_name)
+    if isinstance(found, PrimaryKey):
+        return _with_table(snap, dataclasses.replace(table, primary_key=renamed))
+    field = _COLLECTIONS[type(found)]
+    items = tuple(renamed if c is found else c for c in getattr(table, field))
+    return _with_table(snap, dataclasses.replace(table, **{field: items}))
+
+
+def _named(items, name: str, label: str):
+    found = next((i for i in items if i.name == name), None)
+    if found is None:
+        raise SchemadiffError(f"no {label} at this point of the history")
+    return found
 
 
 @_apply.register

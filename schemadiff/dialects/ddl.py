@@ -136,6 +136,12 @@ class DDL:
     def _DropConstraint(self, op: o.DropConstraint, before, after) -> list:
         return [ddl.DropConstraint(self.droppable(before, op.table_name, op.schema, op.constraint))]
 
+    def _RenameIndex(self, op: o.RenameIndex, before, after) -> list:
+        raise NotImplementedError  # every dialect renames indexes its own way
+
+    def _RenameConstraint(self, op: o.RenameConstraint, before, after) -> list:
+        raise NotImplementedError  # every dialect renames constraints its own way
+
     # -- the rest ----------------------------------------------------------------------------
     def _CreateEnum(self, op, before, after) -> list:
         raise SchemadiffError(f"{self.dialect.name} has no named enum types (enum {op.target})")

@@ -36,7 +36,7 @@ from sqlalchemy.engine import Connection
 from .. import ops as o
 from .. import snapshot as s
 from ..errors import SchemadiffError
-from ..state import find_table
+from ..state import apply, find_table
 from ..to_metadata import to_constraint, to_index
 from .base import Dialect, NamedType, quote_literal, replace_changed, strip_outer_parens, tokenize
 from .ddl import DDL
@@ -224,6 +224,21 @@ class MysqlDDL(DDL):
             drop = f"DROP INDEX {self.preparer.quote(constraint.name)}"
         implicit = self.implicit_index_changes(op, before, after)
         return [self.alter(op, *self.auto_increment(op, before, after), drop, *implicit)]
+
+    def _RenameIndex(self, op: o.RenameIndex, before, after) -> list:
+        return [self.alter(op, f"RENAME INDEX {self.preparer.quote(op.old_name)} TO {self.preparer.quote(op.new_name)}")]
+
+    def _RenameConstraint(self, op: o.RenameConstraint, before, after) -> list:
+        """A unique key is an index here; MySQL renames no foreign key or check, so they are
+        dropped and added again under the new name (the rows stay; the key is checked again)."""
+        table = find_table(before, op.table_name, op.schema)
+        constraint = next(c for c in table.constraints if c.name == op.old_name)
+        if isinstance(constraint, s.UniqueConstraint):
+            return self._RenameIndex(op, before, after)
+        drop = o.DropConstraint(op.table_name, constraint, op.schema)
+        add = o.AddConstraint(op.table_name, dataclasses.replace(constraint, name=op.new_name), op.schema)
+        between = apply(before, drop)
+        return self._DropConstraint(drop, before, between) + self._AddConstraint(add, between, after)
 
     # -- building blocks ----------------------------------------------------------------------
     def alter(self, op, *clauses: str) -> str:

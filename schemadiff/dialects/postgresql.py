@@ -202,6 +202,31 @@ class PostgresqlDDL(DDL):
         table = quote_literal(self.table_name(op.table_name, op.schema))
         return f"pg_get_serial_sequence({table}, {self.literal(op.new.name)})"
 
+    # -- renames ------------------------------------------------------------------------------
+    def _RenameTable(self, op: o.RenameTable, before, after) -> list:
+        table = find_table(before, op.old_name, op.schema)
+        sequences = [
+            self._rename_sequence(op.schema, (op.old_name, c.name), (op.new_name, c.name))
+            for c in table.columns
+            if c.autoincrement or c.identity
+        ]
+        return super()._RenameTable(op, before, after) + sequences
+
+    def _rename_sequence(self, schema: Optional[str], old: tuple[str, str], new: tuple[str, str]) -> str:
+        """The sequence of a SERIAL or identity column is named `<table>_<column>_seq`; it takes
+        the renamed table's or column's name, as create_all would have named it. A sequence under
+        another name is left alone."""
+        old_name = self.table_name(_object_name(*old, "seq"), schema)
+        return f"ALTER SEQUENCE IF EXISTS {old_name} RENAME TO {self.preparer.quote(_object_name(*new, 'seq'))}"
+
+    def _RenameIndex(self, op: o.RenameIndex, before, after) -> list:
+        index = self.table_name(op.old_name, op.schema)
+        return [f"ALTER INDEX {index} RENAME TO {self.preparer.quote(op.new_name)}"]
+
+    def _RenameConstraint(self, op: o.RenameConstraint, before, after) -> list:
+        old, new = self.preparer.quote(op.old_name), self.preparer.quote(op.new_name)
+        return [f"ALTER TABLE {self.table_name(op.table_name, op.schema)} RENAME CONSTRAINT {old} TO {new}"]
+
     # -- columns ------------------------------------------------------------------------------
     def _AddColumn(self, op: o.AddColumn, before, after) -> list:
         if not op.column.autoincrement:
@@ -230,6 +255,8 @@ class PostgresqlDDL(DDL):
         if old.name != new.name:
             old_name, new_name = self.preparer.quote(old.name), self.preparer.quote(new.name)
             statements.append(f"ALTER TABLE {table} RENAME COLUMN {old_name} TO {new_name}")
+            if old.autoincrement or old.identity:
+                statements.append(self._rename_sequence(op.schema, (op.table_name, old.name), (op.table_name, new.name)))
         if old.identity and not new.identity:
             statements.append(alter + "DROP IDENTITY")
         if old.autoincrement and not new.autoincrement:

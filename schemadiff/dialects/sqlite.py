@@ -86,7 +86,7 @@ class SqliteDDL(DDL):
         if isinstance(op, o.DropColumn):
             table = before.table(op.table_name, op.schema)
             return table is None or _mentioned(table, op.column.name)  # an unknown table fails in the rebuild
-        return isinstance(op, (o.AddConstraint, o.DropConstraint))
+        return isinstance(op, (o.AddConstraint, o.DropConstraint, o.RenameConstraint))
 
     def _AlterColumn(self, op: o.AlterColumn, before, after) -> list:
         old, new = (self.preparer.quote(n) for n in (op.existing.name, op.new.name))
@@ -94,6 +94,15 @@ class SqliteDDL(DDL):
 
     def _SetTableComment(self, op, before, after) -> list:
         return []  # SQLite keeps no comments
+
+    def _RenameIndex(self, op: o.RenameIndex, before, after) -> list:
+        """SQLite renames no index: it is built again under the new name (the rows stay)."""
+        old = next(i for i in find_table(before, op.table_name, op.schema).indexes if i.name == op.old_name)
+        new = dataclasses.replace(old, name=op.new_name)
+        return [
+            *self._DropIndex(o.DropIndex(op.table_name, old, op.schema), before, after),
+            *self._CreateIndex(o.CreateIndex(op.table_name, new, op.schema), before, after),
+        ]
 
     def rebuild(self, ops: list, before, after) -> list:
         """Statements that rebuild the table of `ops` from its `before` shape into its `after` shape."""
