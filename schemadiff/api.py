@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Iterator, Optional
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -18,6 +18,7 @@ from .from_metadata import snapshot_metadata
 from .hazards import Hazard, assess
 from .ops import Op
 from .reflect import reflect
+from .rename_answers import Ask, require_known, settle
 from .renames import Renames, hinted
 from .scope import Scope, gc_paused
 from .snapshot import Snapshot
@@ -75,16 +76,22 @@ def snapshots(conn: Connection, metadata: sa.MetaData, scope: Scope = Scope()) -
 
 
 def changes(
-    conn: Connection, metadata: sa.MetaData, scope: Scope = Scope(), renames: Renames = Renames()
+    conn: Connection,
+    metadata: sa.MetaData,
+    scope: Scope = Scope(),
+    renames: Renames = Renames(),
+    ask: Optional[Ask] = None,
 ) -> tuple[Snapshot, list[Op]]:
     """(database snapshot, the ops that bring it in line with `metadata`).
 
     Renames that the models declare (`info={"renamed_from": ...}`), and `renames` besides, are
-    renamed instead of dropped and created.
+    renamed instead of dropped and created. `renames` must name tables and columns that exist;
+    `ask` is asked about each drop left that looks like a rename (see rename_answers.settle).
     """
     database, models = snapshots(conn, metadata, scope)
     default = for_sa_dialect(conn.dialect).default_schema(conn)
-    return database, compare(database, models, hinted(metadata, default) | renames)
+    require_known(renames, database, models)
+    return database, settle(database, models, hinted(metadata, default) | renames, ask)
 
 
 def diff(conn: Connection, metadata: sa.MetaData, scope: Scope = Scope(), renames: Renames = Renames()) -> list[Op]:

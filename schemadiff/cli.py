@@ -106,10 +106,10 @@ def diff_command(ctx: click.Context, fmt: str, rename_columns, rename_tables) ->
     config = _config(ctx)
     renames = parse_flags(rename_columns, rename_tables)
     if fmt != "sql":
-        ops, found = _against_models(config, assessed_diff)
+        ops, found = _against_models(config, lambda *args: assessed_diff(*args, renames=renames))
         _echo_report(render_report(ops, fmt, found), fmt)
         return 0
-    for line in _against_models(config, diff_sql):
+    for line in _against_models(config, lambda *args: diff_sql(*args, renames=renames)):
         click.echo(line)
     return 0
 
@@ -227,7 +227,7 @@ def generate_command(ctx: click.Context, message: str, empty: bool, rev_id: Opti
         metadata = load_metadata(config.require_metadata(), config.root)
         ask = _ask_rename if sys.stdin.isatty() and sys.stdout.isatty() else None
         with connect(url) as conn:
-            result = generate_revision(config, message, conn, metadata, rev_id=rev_id)
+            result = generate_revision(config, message, conn, metadata, rev_id=rev_id, renames=renames, ask=ask)
     if result.path is None:
         click.echo("No changes: the database matches the models, so nothing was written (--empty writes an empty script).")
         return 0

@@ -77,18 +77,18 @@ def require_known(renames: Renames, current: Snapshot, target: Snapshot) -> None
 
 def settle(
     current: Snapshot, target: Snapshot, renames: Renames = Renames(), ask: Optional[Ask] = None
-) -> tuple[list[o.Op], Renames]:
-    """The ops from `current` to `target` with `renames`, and the renames they ended with.
+) -> list[o.Op]:
+    """The ops from `current` to `target`, where `renames` and the yes answers of `ask` rename.
 
     With `ask`, each drop + add pair that may be a rename is asked about once; the yes answers
     join `renames` and the comparison runs again, since a renamed table can show renamed columns.
     """
     asked: set[Candidate] = set()
     while True:
-        ops = compare(current, target, renames=renames)
+        ops = compare(current, target, renames)
         pending = candidates(ops, declined=asked) if ask is not None else []
         if not pending:
-            return ops, renames
+            return ops
         for candidate in pending:
             asked.add(candidate)
             if ask(candidate):

@@ -19,6 +19,7 @@ from .dialects.base import Dialect
 from .errors import SchemadiffError
 from .head_snapshot import revision_map, single_head
 from .ops import Op
+from .rename_answers import Ask
 from .render import DEFAULT_TEMPLATE, ScriptInfo, render_script
 from .renames import Renames
 from .revisions import RevisionMap, new_revision_id
@@ -116,10 +117,12 @@ def generate_revision(
     rev_id: Optional[str] = None,
     now: Optional[datetime] = None,
     renames: Renames = Renames(),
+    ask: Optional[Ask] = None,
 ) -> Generated:
     """Writes a script for the database (at head) vs the models; with no connection, an empty one.
 
-    Tables and columns that the models or `renames` say were renamed are renamed, not dropped."""
+    Tables and columns that the models or `renames` say were renamed are renamed, not dropped;
+    so are those that `ask` says yes to, when asked about a drop that looks like a rename."""
     require_message(message)
     revisions = revision_map(config)
     head = single_head(revisions)
@@ -129,7 +132,7 @@ def generate_revision(
         dialect, database = None, None
     else:
         _require_at_head(conn, config, head)
-        database, ops = changes(conn, metadata, Scope.from_config(config), renames)
+        database, ops = changes(conn, metadata, Scope.from_config(config), renames, ask)
         dialect = for_sa_dialect(conn.dialect)
         if not ops:
             return Generated(())

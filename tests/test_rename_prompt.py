@@ -170,3 +170,106 @@ def test_possible_renames_gate_the_scripts_new_against_a_git_base(db, project):
     assert run(project, *args, "--fail-on", "data-loss").returncode == 1
     assert run(project, *args, "--fail-on", "may-fail").returncode == 0
     assert run(project, *args[:-1], "feature", "--fail-on", "possible-rename").returncode == 0
+
+
+@pytest.mark.parametrize("db", DIALECTS, indirect=True)
+def test_generate_in_a_terminal_asks_about_each_possible_rename(db, project):
+    at_before_with_rows(project, db.url)
+    code, shown, asked = in_terminal(
+        project,
+        *("generate", "-m", "renames", "--rev-id", "bbb222"),
+        *("--url", db.url, "--metadata", "after:metadata"),
+        answers={"account.name": "y", "account.email": "n", "table note": "y"},
+    )
+    assert code == 0, shown
+    assert asked == [
+        "Rename account.name -> account.full_name? [y/N]:",
+        "Rename account.email -> account.email_address? [y/N]:",
+        "Rename table note -> memo? [y/N]:",
+    ]
+    written = script(project, "bbb222")
+    upgrade = written[written.index("def upgrade") : written.index("def downgrade")]
+    assert 'op.rename_table("note", "memo")' in upgrade
+    assert 'new_column_name="full_name"' in upgrade
+    assert 'op.drop_column("account", "email")' in upgrade  # the no: drop + add, and its hazard
+    assert f"# hazard(data-loss/possible-rename): {EMAIL}" in upgrade
+    assert NAME not in written and NOTE not in written
+
+    assert run(project, "upgrade", "--url", db.url).returncode == 0
+    assert rows(db.url, "SELECT id, full_name, email_address FROM account") == [(1, "Ada", None)]
+    assert rows(db.url, "SELECT id, title, body FROM memo") == [(7, "Hi", "Hello")]
+    assert run(project, "downgrade", "aaa111", "--url", db.url).returncode == 0
+    assert rows(db.url, "SELECT id, name FROM account") == [(1, "Ada")]
+    assert rows(db.url, "SELECT id, title, body FROM note") == [(7, "Hi", "Hello")]
+
+
+def test_a_renamed_table_is_asked_about_its_renamed_columns_next(project):
+    url = f"sqlite:///{project / 'app.db'}"
+    at_before_with_rows(project, url)
+    (project / "after.py").write_text(AFTER.replace('"title"', '"heading"'))
+    code, shown, asked = in_terminal(
+        project,
+        *("generate", "-m", "renames", "--rev-id", "bbb222", "--url", url),
+        *("--metadata", "after:metadata"),
+        answers={"table note": "y", "memo.title": "y"},
+    )
+    assert code == 0, shown
+    # memo's columns compare only once note is memo: title -> heading is the next question
+    assert asked[-1] == "Rename memo.title -> memo.heading? [y/N]:"
+    written = script(project, "bbb222")
+    assert 'op.rename_table("note", "memo")' in written and 'new_column_name="heading"' in written
+
+
+@pytest.mark.parametrize("db", DIALECTS, indirect=True)
+def test_rename_flags_answer_ahead_of_time(db, project):
+    at_before_with_rows(project, db.url)
+    after = ("--url", db.url, "--metadata", "after:metadata")
+    flags = ("--rename", "account.name=full_name", "--rename-table", "note=memo")
+
+    preview = run(project, "diff", *after, *flags)
+    assert preview.returncode == 0, preview.stderr
+    assert "~ column account.name: name name -> full_name" in preview.stdout
+    assert "~ table note renamed to memo" in preview.stdout
+    assert NAME not in preview.stdout and EMAIL in preview.stdout
+
+    # in a terminal, the flags' pairs are not asked about; the others are
+    code, shown, asked = in_terminal(
+        project, "generate", "-m", "renames", "--rev-id", "bbb222", *after, *flags
+    )
+    assert code == 0, shown
+    assert asked == ["Rename account.email -> account.email_address? [y/N]:"]
+    written = script(project, "bbb222")
+    assert 'op.rename_table("note", "memo")' in written and 'new_column_name="full_name"' in written
+    assert run(project, "upgrade", "--url", db.url).returncode == 0
+    assert rows(db.url, "SELECT id, full_name FROM account") == [(1, "Ada")]
+    assert rows(db.url, "SELECT id, title, body FROM memo") == [(7, "Hi", "Hello")]
+
+
+def test_rename_flags_without_a_terminal(project):
+    url = f"sqlite:///{project / 'app.db'}"
+    at_before_with_rows(project, url)
+    after = ("--url", url, "--metadata", "after:metadata")
+    generate(project, url, "after", "bbb222", "--rename", "account.email=email_address")
+    written = script(project, "bbb222")
+    assert 'new_column_name="email_address"' in written
+    assert 'op.drop_column("account", "name")' in written and NAME in written  # not asked
+    assert not ESCAPE.search(written)
+
+
+@pytest.mark.parametrize(
+    "flags, fragments",
+    [
+        (("--rename", "account.name"), ("--rename 'account.name'", "[SCHEMA.]TABLE.OLD=NEW")),
+        (("--rename-table", "a.b.c=d"), ("--rename-table 'a.b.c=d'", "[SCHEMA.]OLD=NEW")),
+        (("--rename", "account.nmae=full_name"), ("the database has no column account.nmae",)),
+        (("--rename", "account.name=fullname"), ("the models have no column account.fullname",)),
+        (("--rename-table", "notes=memo"), ("--rename-table notes=memo", "no table notes")),
+    ],
+)
+def test_rename_flags_that_are_malformed_or_name_nothing(project, flags, fragments):
+    url = f"sqlite:///{project / 'app.db'}"
+    at_before_with_rows(project, url)
+    after = ("--url", url, "--metadata", "after:metadata")
+    assert_one_line_error(run(project, "diff", *after, *flags), *fragments)
+    assert_one_line_error(run(project, "generate", "-m", "x", *after, *flags), *fragments)
+    assert not list((project / "migrations" / "versions").glob("*_x.py"))
