@@ -80,7 +80,7 @@ def _rename_options(f):
     )(f)
 
 
-def _echo_report(text: str, fmt: str = "text") -> None:
+def _echo_report(text: str, fmt: Optional[str] = "text") -> None:
     """A report; a text one is coloured and wrapped when stdout is a terminal."""
     if fmt == "text":
         from .terminal import for_terminal
@@ -156,7 +156,8 @@ def check_command(ctx: click.Context, offline: bool, fail_on, base, rev_range, f
     return 1 if changes or (result and result.tripped) else 0
 
 
-def _report(text: str, output: Optional[Path], fmt: str) -> None:
+def _report(text: str, output: Optional[Path], fmt: Optional[str] = None) -> None:
+    """The report on stdout (a text one styled for a terminal, see _echo_report), or in `output`."""
     if output is None:
         _echo_report(text, fmt)
         return
