@@ -18,6 +18,7 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from conftest import DIALECTS, server_url
 from schemadiff import ops as o
@@ -27,6 +28,7 @@ from schemadiff.config import Config
 from schemadiff.dialects import offline_dialect
 from schemadiff.errors import SchemadiffError
 from schemadiff.from_metadata import snapshot_metadata
+from schemadiff.hazards import assess
 from schemadiff.head_snapshot import offline_changes
 from schemadiff.renames import Renames, hinted
 from schemadiff.report import as_text
@@ -136,6 +138,22 @@ CASES = [
     ),
 ]
 
+CASES.append(
+    Case(
+        "referenced-column",
+        lambda md: (
+            _users(md, sa.Column("name", sa.String(50))),
+            _users(md, sa.Column("author_id", sa.ForeignKey("users.id")), name="posts"),
+        ),
+        lambda md: (
+            sa.Table("users", md, sa.Column("user_id", sa.Integer, primary_key=True, info=was("id")), sa.Column("name", sa.String(50))),
+            _users(md, sa.Column("author_id", sa.ForeignKey("users.user_id")), name="posts"),
+        ),
+        {"users": USERS, "posts": [{"id": 1, "author_id": 3}, {"id": 2, "author_id": 1}]},
+        columns={("users", "id"): "user_id"},
+    )
+)
+
 CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_name)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -185,11 +203,11 @@ CONVENTION_CASE = Case(
 
 
 def read_rows(db, metadata: sa.MetaData) -> dict[str, list[dict]]:
-    """Every row of every table of `metadata`, in id order."""
+    """Every row of every table of `metadata`, in key order."""
     with db.engine().connect() as conn:
         return {
             name: [
-                dict(row._mapping) for row in conn.execute(sa.select(table).order_by(table.c.id))
+                dict(row._mapping) for row in conn.execute(sa.select(table).order_by(*table.primary_key.columns))
             ]
             for name, table in metadata.tables.items()
         }
@@ -413,3 +431,48 @@ def test_replaying_the_renames_gives_the_target_and_their_reverse_the_start(dial
     assert len([op for op in ops if isinstance(op, o.RenameTable)]) == len(renames.tables)
     assert apply_all(current, ops) == target
     assert apply_all(target, o.reverse_all(ops)) == current
+
+
+def test_hints_are_read_from_tables_columns_and_declarative_models():
+    class Base(DeclarativeBase):
+        pass
+
+    class Account(Base):
+        __tablename__ = "accounts"
+        __table_args__ = {"info": was("users"), "schema": "app"}
+        id: Mapped[int] = mapped_column(primary_key=True)
+        full_name: Mapped[str] = mapped_column(sa.String(50), info=was("name"))
+
+    sa.Table(
+        "items",
+        Base.metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("label", sa.String(20), info=was("title")),
+        sa.Column("kept", sa.String(20), info={"other": 1}),
+        schema="public",
+        info=was("things"),
+    )
+    assert hinted(Base.metadata, default_schema="public") == Renames(
+        tables=((("app", "users"), "accounts"), (("", "things"), "items")),
+        columns=((("app", "accounts"), "name", "full_name"), (("", "items"), "title", "label")),
+    )
+    # Keyed as the snapshots key them: the default schema is "".
+    assert hinted(Base.metadata).tables[1] == (("public", "things"), "items")
+
+
+def test_hazards_of_the_renames_on_each_dialect():
+    """Renames lose nothing. MySQL renames no foreign key or check: it adds them again, which
+    checks every row while writes wait; SQLite rebuilds the table to rename a constraint."""
+    current = snapshot_metadata(CONVENTION_CASE.metadata(_convention_before), offline_dialect("sqlite"), None)
+    target = snapshot_metadata(CONVENTION_CASE.metadata(_convention_after), offline_dialect("sqlite"), None)
+    ops = compare(current, target, hinted(CONVENTION_CASE.metadata(_convention_after)))
+    found = {
+        dialect: sorted({h.code for hazards in assess(ops, offline_dialect(dialect), current) for h in hazards})
+        for dialect in ("sqlite", "postgresql", "mysql")
+    }
+    assert found == {
+        "sqlite": ["sqlite-rebuild"],
+        "postgresql": [],
+        "mysql": ["validated-check", "validated-fk"],
+    }
+    assert sorted({h.code for hazards in assess(ops) for h in hazards}) == []
