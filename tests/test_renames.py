@@ -146,7 +146,12 @@ CASES.append(
             _users(md, sa.Column("author_id", sa.ForeignKey("users.id")), name="posts"),
         ),
         lambda md: (
-            sa.Table("users", md, sa.Column("user_id", sa.Integer, primary_key=True, info=was("id")), sa.Column("name", sa.String(50))),
+            sa.Table(
+                "users",
+                md,
+                sa.Column("user_id", sa.Integer, primary_key=True, info=was("id")),
+                sa.Column("name", sa.String(50)),
+            ),
             _users(md, sa.Column("author_id", sa.ForeignKey("users.user_id")), name="posts"),
         ),
         {"users": USERS, "posts": [{"id": 1, "author_id": 3}, {"id": 2, "author_id": 1}]},
@@ -207,7 +212,8 @@ def read_rows(db, metadata: sa.MetaData) -> dict[str, list[dict]]:
     with db.engine().connect() as conn:
         return {
             name: [
-                dict(row._mapping) for row in conn.execute(sa.select(table).order_by(*table.primary_key.columns))
+                dict(row._mapping)
+                for row in conn.execute(sa.select(table).order_by(*table.primary_key.columns))
             ]
             for name, table in metadata.tables.items()
         }
@@ -309,7 +315,9 @@ def test_postgresql_sequences_take_the_new_names(db, tmp_path):
     renames of their table and column, and the numbering goes on where it was."""
     case = Case(
         "sequences",
-        lambda md: _users(md, sa.Column("number", sa.Integer, sa.Identity()), sa.Column("name", sa.String(20))),
+        lambda md: _users(
+            md, sa.Column("number", sa.Integer, sa.Identity()), sa.Column("name", sa.String(20))
+        ),
         lambda md: sa.Table(
             "accounts",
             md,
@@ -329,15 +337,22 @@ def test_postgresql_sequences_take_the_new_names(db, tmp_path):
     def sequences(table: str, *columns: str) -> list:
         with db.engine().begin() as conn:
             return [
-                conn.execute(sa.text("SELECT pg_get_serial_sequence(:t, :c)"), {"t": table, "c": c}).scalar().split(".")[-1]
+                conn.execute(sa.text("SELECT pg_get_serial_sequence(:t, :c)"), {"t": table, "c": c})
+                .scalar()
+                .split(".")[-1]
                 for c in columns
             ]
 
     migrate(config, "upgrade", "head", lambda line: None)
-    assert sequences("accounts", "account_id", "number") == ["accounts_account_id_seq", "accounts_number_seq"]
+    assert sequences("accounts", "account_id", "number") == [
+        "accounts_account_id_seq",
+        "accounts_number_seq",
+    ]
     with db.engine().begin() as conn:
         conn.execute(sa.text("INSERT INTO accounts (name) VALUES ('edsger')"))
-        rows = conn.execute(sa.text("SELECT account_id, number, name FROM accounts ORDER BY 1")).all()
+        rows = conn.execute(
+            sa.text("SELECT account_id, number, name FROM accounts ORDER BY 1")
+        ).all()
     assert [tuple(r) for r in rows] == [(1, 1, "ada"), (2, 2, "grace"), (3, 3, "edsger")]
     assert_matches(db, case.metadata(case.after))
 
@@ -367,13 +382,19 @@ def test_a_hint_that_names_nothing_is_one_line_of_error(db, tmp_path):
         result = schemadiff(tmp_path, *command, *common)
         assert result.returncode == 2, result
         lines = result.stderr.strip().splitlines()
-        assert lines == ["schemadiff: error: rename usres -> accounts: the database has neither table usres nor accounts"]
+        assert lines == [
+            "schemadiff: error: rename usres -> accounts: the database has neither table usres nor accounts"
+        ]
     assert not list((tmp_path / "migrations" / "versions").glob("*.py"))
 
 
 def schemadiff(cwd: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "schemadiff", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "schemadiff", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -385,7 +406,12 @@ def renamed_specs(draw) -> tuple[tuple[TableSpec, ...], tuple[TableSpec, ...], R
     """A random schema, the same schema with some tables and columns renamed, and the renames."""
     spec = draw(schema_specs())
     tables = {t.name: f"new_{t.name.lower()}" for t in spec if draw(st.booleans())}
-    columns = {(t.name, c.name): f"new_{c.name.lower()}" for t in spec for c in t.columns if draw(st.booleans())}
+    columns = {
+        (t.name, c.name): f"new_{c.name.lower()}"
+        for t in spec
+        for c in t.columns
+        if draw(st.booleans())
+    }
     renamed = tuple(_renamed_table(t, tables, columns) for t in spec)
     renames = Renames(
         tables=tuple((("", old), new) for old, new in tables.items()),
@@ -406,7 +432,8 @@ def _renamed_table(table: TableSpec, tables: dict, columns: dict) -> TableSpec:
         name=tables.get(table.name, table.name),
         columns=tuple(dataclasses.replace(c, name=col(c.name)) for c in table.columns),
         indexes=tuple(
-            dataclasses.replace(i, columns=cols(i.columns), include=i.include and col(i.include)) for i in table.indexes
+            dataclasses.replace(i, columns=cols(i.columns), include=i.include and col(i.include))
+            for i in table.indexes
         ),
         uniques=tuple(cols(u) for u in table.uniques),
         checks=cols(table.checks),
@@ -423,11 +450,20 @@ def test_replaying_the_renames_gives_the_target_and_their_reverse_the_start(dial
     current = snapshot_metadata(build(before), offline, offline.nominal_default_schema)
     target = snapshot_metadata(build(after), offline, offline.nominal_default_schema)
     ops = compare(current, target, renames)
-    rebuilt = (o.DropTable, o.DropColumn, o.CreateTable, o.AddColumn, o.AddConstraint, o.DropConstraint)
+    rebuilt = (
+        o.DropTable,
+        o.DropColumn,
+        o.CreateTable,
+        o.AddColumn,
+        o.AddConstraint,
+        o.DropConstraint,
+    )
     assert not [op for op in ops if isinstance(op, rebuilt)], as_text(ops)
     # Index options that list columns (postgresql_include, mysql_length) are not followed: such
     # an index is made again.
-    assert all(op.index.options for op in ops if isinstance(op, (o.DropIndex, o.CreateIndex))), as_text(ops)
+    assert all(
+        op.index.options for op in ops if isinstance(op, (o.DropIndex, o.CreateIndex))
+    ), as_text(ops)
     assert len([op for op in ops if isinstance(op, o.RenameTable)]) == len(renames.tables)
     assert apply_all(current, ops) == target
     assert apply_all(target, o.reverse_all(ops)) == current
@@ -463,11 +499,17 @@ def test_hints_are_read_from_tables_columns_and_declarative_models():
 def test_hazards_of_the_renames_on_each_dialect():
     """Renames lose nothing. MySQL renames no foreign key or check: it adds them again, which
     checks every row while writes wait; SQLite rebuilds the table to rename a constraint."""
-    current = snapshot_metadata(CONVENTION_CASE.metadata(_convention_before), offline_dialect("sqlite"), None)
-    target = snapshot_metadata(CONVENTION_CASE.metadata(_convention_after), offline_dialect("sqlite"), None)
+    current = snapshot_metadata(
+        CONVENTION_CASE.metadata(_convention_before), offline_dialect("sqlite"), None
+    )
+    target = snapshot_metadata(
+        CONVENTION_CASE.metadata(_convention_after), offline_dialect("sqlite"), None
+    )
     ops = compare(current, target, hinted(CONVENTION_CASE.metadata(_convention_after)))
     found = {
-        dialect: sorted({h.code for hazards in assess(ops, offline_dialect(dialect), current) for h in hazards})
+        dialect: sorted(
+            {h.code for hazards in assess(ops, offline_dialect(dialect), current) for h in hazards}
+        )
         for dialect in ("sqlite", "postgresql", "mysql")
     }
     assert found == {
