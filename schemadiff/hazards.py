@@ -284,6 +284,10 @@ def _dialect_hazards(op: o.Op, dialect: "Dialect", before: s.Snapshot) -> Iterat
         )
     if dialect.blocks_writes(op):
         yield _lock(op, dialect.name)
+    if isinstance(op, o.RenameConstraint):
+        rechecked = dialect.rename_rechecks(op, before)
+        if rechecked is not None:
+            yield _lock(o.AddConstraint(op.table_name, rechecked, op.schema), dialect.name)
 
 
 def _lock(op: o.Op, dialect_name: str) -> Hazard:

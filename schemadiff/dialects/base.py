@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine.interfaces import Dialect as SADialect
 
-from ..snapshot import Domain, Enum, Expression, ForeignKey, Snapshot, Table
+from ..snapshot import Constraint, Domain, Enum, Expression, ForeignKey, Snapshot, Table
 from .ddl import DDL
 
 if TYPE_CHECKING:
@@ -327,6 +327,11 @@ class Dialect:
         Asked of index builds, SET NOT NULL, and new foreign keys and checks.
         """
         return False
+
+    def rename_rechecks(self, op: "o.RenameConstraint", before: Snapshot) -> Optional[Constraint]:
+        """The constraint that renaming it here drops and adds again, which checks every row;
+        None where the database renames it in place."""
+        return None
 
     def commits_at_once(self, op: "o.Op") -> bool:
         """Whether running `op` commits, so that a failure later in the revision cannot undo it."""

@@ -229,11 +229,10 @@ class MysqlDDL(DDL):
         return [self.alter(op, f"RENAME INDEX {self.preparer.quote(op.old_name)} TO {self.preparer.quote(op.new_name)}")]
 
     def _RenameConstraint(self, op: o.RenameConstraint, before, after) -> list:
-        """A unique key is an index here; MySQL renames no foreign key or check, so they are
-        dropped and added again under the new name (the rows stay; the key is checked again)."""
-        table = find_table(before, op.table_name, op.schema)
-        constraint = next(c for c in table.constraints if c.name == op.old_name)
-        if isinstance(constraint, s.UniqueConstraint):
+        """A unique key is an index here. A foreign key or check is dropped and added again under
+        the new name (see MysqlDialect.rename_rechecks): the rows stay, and are checked again."""
+        constraint = self.dialect.rename_rechecks(op, before)
+        if constraint is None:
             return self._RenameIndex(op, before, after)
         drop = o.DropConstraint(op.table_name, constraint, op.schema)
         add = o.AddConstraint(op.table_name, dataclasses.replace(constraint, name=op.new_name), op.schema)
@@ -488,6 +487,12 @@ class MysqlDialect(Dialect):
         # ADD FOREIGN KEY (with foreign_key_checks on) and ADD CHECK copy the table; indexes and
         # NOT NULL are built in place with writes going on.
         return isinstance(op, o.AddConstraint) and isinstance(op.constraint, (s.ForeignKey, s.CheckConstraint))
+
+    def rename_rechecks(self, op: o.RenameConstraint, before: s.Snapshot) -> Optional[s.Constraint]:
+        # MySQL renames no foreign key or check: MysqlDDL drops and adds it again.
+        table = find_table(before, op.table_name, op.schema)
+        found = next((c for c in table.constraints if c.name == op.old_name), None)
+        return found if isinstance(found, (s.ForeignKey, s.CheckConstraint)) else None
 
     # -- types ---------------------------------------------------------------------------
     def parse_type(self, text: str) -> sa.types.TypeEngine:
