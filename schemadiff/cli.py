@@ -232,7 +232,8 @@ def generate_command(ctx: click.Context, message: str, empty: bool, rev_id: Opti
     if result.path is None:
         click.echo("No changes: the database matches the models, so nothing was written (--empty writes an empty script).")
         return 0
-    _echo_report("\n".join(f"  {describe(op)}" for op in result.ops))
+    if result.ops:
+        _echo_report("\n".join(f"  {describe(op)}" for op in result.ops))
     click.echo(f"Generated {_shown(config, result.path)}")
     click.echo(result.snapshot_note)
     return 0
