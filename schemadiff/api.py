@@ -89,9 +89,9 @@ def changes(
     `ask` is asked about each drop left that looks like a rename (see rename_answers.settle).
     """
     database, models = snapshots(conn, metadata, scope)
-    default = for_sa_dialect(conn.dialect).default_schema(conn)
-    require_known(renames, database, models)
-    return database, settle(database, models, hinted(metadata, default) | renames, ask)
+    hints = hinted(metadata, for_sa_dialect(conn.dialect).default_schema(conn))
+    require_known(renames, database, models, hints)
+    return database, settle(database, models, hints | renames, ask)
 
 
 def diff(conn: Connection, metadata: sa.MetaData, scope: Scope = Scope(), renames: Renames = Renames()) -> list[Op]:

@@ -51,15 +51,20 @@ def _split(value: str, option: str, form: str, parts: tuple[int, ...]) -> list[s
 _EXAMPLES = {"--rename": "users.name=full_name", "--rename-table": "users=accounts"}
 
 
-def require_known(renames: Renames, current: Snapshot, target: Snapshot) -> None:
-    """Each rename names a table or column of the database and one of the models; else one line."""
+def require_known(
+    renames: Renames, current: Snapshot, target: Snapshot, hints: Renames = Renames()
+) -> None:
+    """Each rename names a table or column of the database and one of the models; else one line.
+
+    A column rename names its table as the models do: the database may have it under the old
+    name that `renames` or the models' `hints` give."""
     for (schema, old), new in renames.tables:
         flag = Candidate((schema, old), old, new, is_table=True).flag
         if current.table(old, schema or None) is None:
             raise SchemadiffError(f"{flag}: the database has no table {o.qualified(schema, old)}")
         if target.table(new, schema or None) is None:
             raise SchemadiffError(f"{flag}: the models have no table {o.qualified(schema, new)}")
-    renamed_from = {(schema, new): old for (schema, old), new in renames.tables}
+    renamed_from = {(schema, new): old for (schema, old), new in (hints | renames).tables}
     for (schema, table), old, new in renames.columns:
         flag = Candidate((schema, table), old, new).flag
         model = target.table(table, schema or None)

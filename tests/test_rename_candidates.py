@@ -11,9 +11,10 @@ from schemadiff import ops as o
 from schemadiff import snapshot as s
 from schemadiff.compare import compare
 from schemadiff.hazards import CODES, assess
-from schemadiff.rename_answers import parse_flags, require_known
+from schemadiff.rename_answers import parse_flags, require_known, settle
 from schemadiff.rename_candidates import Candidate, candidates, type_family
 from schemadiff.renames import Renames
+from schemadiff.state import apply_all
 from schemadiff.errors import SchemadiffError
 
 
@@ -202,3 +203,38 @@ def test_flags_that_name_nothing(flag, fragment):
         require_known(flag, current, target)
     assert fragment in str(e.value)
     require_known(Renames(columns=((("", "users"), "name", "full_name"),)), current, target)
+
+
+def test_a_column_flag_finds_its_table_under_a_hinted_old_name():
+    current = s.Snapshot(tables=(USERS,))
+    target = s.Snapshot(tables=(table("people", ID, ("full_name", "TEXT")),))
+    flag = Renames(columns=((("", "people"), "name", "full_name"),))
+    with pytest.raises(SchemadiffError, match="the database has no column people.name"):
+        require_known(flag, current, target)
+    require_known(flag, current, target, hints=Renames(tables=((("", "users"), "people"),)))
+
+
+@settings(max_examples=150, deadline=None)
+@given(COLUMNS, COLUMNS, st.booleans())
+def test_answered_renames_still_reach_the_target(before, after, answer):
+    """Whatever the answers, the ops take the database to the models, and each pair is asked once;
+    saying yes to all leaves no pair to ask about."""
+    current = s.Snapshot(tables=(table("t", ID, *before),))
+    target = s.Snapshot(tables=(table("t", ID, *after),))
+    asked = []
+
+    def ask(candidate):
+        asked.append(candidate)
+        return answer
+
+    ops = settle(current, target, ask=ask)
+    reached = apply_all(current, ops).tables[0]
+    assert set(reached.columns) == set(target.tables[0].columns)  # compare keeps a column's place
+    assert len(set(asked)) == len(asked)
+    if answer:
+        assert candidates(ops) == []
+        assert not any(
+            isinstance(op, o.DropColumn) and op.column.name in {c.old for c in asked} for op in ops
+        )
+    else:
+        assert ops == compare(current, target)
