@@ -33,9 +33,13 @@ def _column(c: s.Column) -> str:
     if c.autoincrement:
         parts.append("AUTOINCREMENT")
     if c.identity:
-        parts.append("GENERATED " + ("ALWAYS" if c.identity.always else "BY DEFAULT") + " AS IDENTITY")
+        parts.append(
+            "GENERATED " + ("ALWAYS" if c.identity.always else "BY DEFAULT") + " AS IDENTITY"
+        )
     if c.computed:
-        parts.append(f"GENERATED AS ({c.computed.sqltext})" + (" STORED" if c.computed.persisted else ""))
+        parts.append(
+            f"GENERATED AS ({c.computed.sqltext})" + (" STORED" if c.computed.persisted else "")
+        )
     if c.comment:
         parts.append(f"COMMENT {c.comment!r}")
     return " ".join(parts)
@@ -82,7 +86,11 @@ def _alter(op: o.AlterColumn) -> str:
         "autoincrement": lambda c: "autoincrement" if c.autoincrement else "no autoincrement",
         "identity": lambda c: _identity(c.identity),
     }
-    changes = [f"{field} {shown[field](old)} -> {shown[field](new)}" for field in op.changes if field in shown]
+    changes = [
+        f"{field} {shown[field](old)} -> {shown[field](new)}"
+        for field in op.changes
+        if field in shown
+    ]
     return f"~ column {op.target}.{old.name}: " + "; ".join(changes)
 
 
@@ -117,7 +125,9 @@ def _table(sign: str, op) -> str:
         (len(t.foreign_keys), "foreign key", "foreign keys"),
     ]
     extras = ", ".join(f"{n} {one if n == 1 else many}" for n, one, many in counts if n)
-    return f"{sign} table {op.target} {_cols(c.name for c in t.columns)}" + (f" with {extras}" if extras else "")
+    return f"{sign} table {op.target} {_cols(c.name for c in t.columns)}" + (
+        f" with {extras}" if extras else ""
+    )
 
 
 _DESCRIBE = {
@@ -161,7 +171,9 @@ def _pairs(ops: Sequence[o.Op], found: Optional[Found]) -> list[tuple[o.Op, tupl
 
 
 def _grouped(pairs):
-    return groupby(sorted(pairs, key=lambda pair: _group(pair[0])), key=lambda pair: _group(pair[0]))
+    return groupby(
+        sorted(pairs, key=lambda pair: _group(pair[0])), key=lambda pair: _group(pair[0])
+    )
 
 
 def _plural(n: int, word: str) -> str:
@@ -235,12 +247,19 @@ def markdown_body(items: Sequence[Item]) -> list[str]:
     """Markdown lines: the hazards, worst class first, then the changes grouped by table."""
     lines = []
     rank = {c: i for i, c in enumerate(CLASSES)}
-    hazards = sorted(((h, note) for _, hs, note in items for h in hs), key=lambda p: rank[p[0].kind])
+    hazards = sorted(
+        ((h, note) for _, hs, note in items for h in hs), key=lambda p: rank[p[0].kind]
+    )
     if hazards:
         lines += ["### Hazards", ""]
-        lines += [f"- **{h.kind}** {code(h.code)}{_note(note)}: {escape(h.message)}" for h, note in hazards]
+        lines += [
+            f"- **{h.kind}** {code(h.code)}{_note(note)}: {escape(h.message)}"
+            for h, note in hazards
+        ]
         lines.append("")
-    for group, members in groupby(sorted(items, key=lambda i: _group(i[0])), key=lambda i: _group(i[0])):
+    for group, members in groupby(
+        sorted(items, key=lambda i: _group(i[0])), key=lambda i: _group(i[0])
+    ):
         lines += [f"### {escape(group)}", ""]
         lines += [f"- {code(describe(op))}{_note(note)}" for op, _, note in members]
         lines.append("")
@@ -299,5 +318,7 @@ def as_json(ops: Sequence[o.Op], found: Optional[Found] = None) -> str:
 FORMATS = {"text": as_text, "markdown": as_markdown, "json": as_json}
 
 
-def render_report(ops: Sequence[o.Op], fmt: Optional[str] = "text", found: Optional[Found] = None) -> str:
+def render_report(
+    ops: Sequence[o.Op], fmt: Optional[str] = "text", found: Optional[Found] = None
+) -> str:
     return FORMATS[fmt or "text"](ops, found)
