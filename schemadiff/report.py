@@ -33,13 +33,9 @@ def _column(c: s.Column) -> str:
     if c.autoincrement:
         parts.append("AUTOINCREMENT")
     if c.identity:
-        parts.append(
-            "GENERATED " + ("ALWAYS" if c.identity.always else "BY DEFAULT") + " AS IDENTITY"
-        )
+        parts.append("GENERATED " + ("ALWAYS" if c.identity.always else "BY DEFAULT") + " AS IDENTITY")
     if c.computed:
-        parts.append(
-            f"GENERATED AS ({c.computed.sqltext})" + (" STORED" if c.computed.persisted else "")
-        )
+        parts.append(f"GENERATED AS ({c.computed.sqltext})" + (" STORED" if c.computed.persisted else ""))
     if c.comment:
         parts.append(f"COMMENT {c.comment!r}")
     return " ".join(parts)
@@ -86,11 +82,7 @@ def _alter(op: o.AlterColumn) -> str:
         "autoincrement": lambda c: "autoincrement" if c.autoincrement else "no autoincrement",
         "identity": lambda c: _identity(c.identity),
     }
-    changes = [
-        f"{field} {shown[field](old)} -> {shown[field](new)}"
-        for field in op.changes
-        if field in shown
-    ]
+    changes = [f"{field} {shown[field](old)} -> {shown[field](new)}" for field in op.changes if field in shown]
     return f"~ column {op.target}.{old.name}: " + "; ".join(changes)
 
 
@@ -125,9 +117,7 @@ def _table(sign: str, op) -> str:
         (len(t.foreign_keys), "foreign key", "foreign keys"),
     ]
     extras = ", ".join(f"{n} {one if n == 1 else many}" for n, one, many in counts if n)
-    return f"{sign} table {op.target} {_cols(c.name for c in t.columns)}" + (
-        f" with {extras}" if extras else ""
-    )
+    return f"{sign} table {op.target} {_cols(c.name for c in t.columns)}" + (f" with {extras}" if extras else "")
 
 
 _DESCRIBE = {
@@ -171,9 +161,7 @@ def _pairs(ops: Sequence[o.Op], found: Optional[Found]) -> list[tuple[o.Op, tupl
 
 
 def _grouped(pairs):
-    return groupby(
-        sorted(pairs, key=lambda pair: _group(pair[0])), key=lambda pair: _group(pair[0])
-    )
+    return groupby(sorted(pairs, key=lambda pair: _group(pair[0])), key=lambda pair: _group(pair[0]))
 
 
 def _plural(n: int, word: str) -> str:
@@ -224,7 +212,9 @@ def as_text(ops: Sequence[o.Op], found: Optional[Found] = None, clean: str = NO_
     return "\n".join(lines)
 
 
-def as_markdown(ops: Sequence[o.Op], found: Optional[Found] = None, clean: str = NO_CHANGES) -> str:
+def as_markdown(
+    ops: Sequence[o.Op], found: Optional[Found] = None, clean: str = NO_CHANGES
+) -> str:
     """The summary line first, then the hazards, then the changes grouped by table."""
     if not ops:
         return clean
@@ -237,7 +227,8 @@ Item = tuple[o.Op, tuple[Hazard, ...], str]
 
 
 def markdown_headline(items: Sequence[Item]) -> str:
-    """E.g. `**3 changes in 2 tables**; hazards: 1 data-loss, 0 table-rewrite, 0 locking, 2 may-fail`."""
+    """E.g. `**3 changes in 2 tables**; hazards: 1 data-loss, 0 table-rewrite, 0 locking, 0 may-fail`:
+    every class is counted, so that a reviewer sees the zeros too."""
     counts = class_counts([h for _, hazards, _ in items for h in hazards])
     per_class = ", ".join(f"{n} {c}" for c, n in counts.items())
     return f"**{escape(_changes_in([op for op, _, _ in items]))}**; hazards: {per_class}"
@@ -248,7 +239,7 @@ def markdown_body(items: Sequence[Item]) -> list[str]:
     lines = []
     rank = {c: i for i, c in enumerate(CLASSES)}
     hazards = sorted(
-        ((h, note) for _, hs, note in items for h in hs), key=lambda p: rank[p[0].kind]
+        ((h, note) for _, hs, note in items for h in hs), key=lambda pair: rank[pair[0].kind]
     )
     if hazards:
         lines += ["### Hazards", ""]
@@ -257,9 +248,8 @@ def markdown_body(items: Sequence[Item]) -> list[str]:
             for h, note in hazards
         ]
         lines.append("")
-    for group, members in groupby(
-        sorted(items, key=lambda i: _group(i[0])), key=lambda i: _group(i[0])
-    ):
+    by_group = sorted(items, key=lambda item: _group(item[0]))
+    for group, members in groupby(by_group, key=lambda item: _group(item[0])):
         lines += [f"### {escape(group)}", ""]
         lines += [f"- {code(describe(op))}{_note(note)}" for op, _, note in members]
         lines.append("")
@@ -318,7 +308,5 @@ def as_json(ops: Sequence[o.Op], found: Optional[Found] = None) -> str:
 FORMATS = {"text": as_text, "markdown": as_markdown, "json": as_json}
 
 
-def render_report(
-    ops: Sequence[o.Op], fmt: Optional[str] = "text", found: Optional[Found] = None
-) -> str:
+def render_report(ops: Sequence[o.Op], fmt: Optional[str] = "text", found: Optional[Found] = None) -> str:
     return FORMATS[fmt or "text"](ops, found)

@@ -18,28 +18,15 @@ from conftest import DIALECTS  # noqa: E402
 from conftest import FIXTURES as FIXTURES_DIR  # noqa: E402
 from models import fixture_dialects, fixture_metadata  # noqa: E402
 from schemadiff import Snapshot, snapshot_metadata  # noqa: E402
-from schemadiff.compare import (
-    compare,
-)  # noqa: E402  (the package attribute turns into the submodule once it is imported)
+from schemadiff.compare import compare  # noqa: E402  (the package attribute turns into the submodule once it is imported)
 from schemadiff.config import Config, load_config  # noqa: E402
 from schemadiff.dialects import for_sa_dialect  # noqa: E402
 from schemadiff.render import ScriptInfo, render_script  # noqa: E402
 from schemadiff.review import render, review_range  # noqa: E402
 
 GOLDEN = HERE / "golden"
-FIXTURES = [
-    "tutorial_user",
-    "tutorial_person",
-    "tutorial_students",
-    "tutorial_restaurants",
-    "tutorial_account",
-    "rich",
-]
-SA_DIALECTS = {
-    "sqlite": sqlite.dialect(),
-    "postgresql": postgresql.dialect(),
-    "mysql": mysql.dialect(),
-}
+FIXTURES = ["tutorial_user", "tutorial_person", "tutorial_students", "tutorial_restaurants", "tutorial_account", "rich"]
+SA_DIALECTS = {"sqlite": sqlite.dialect(), "postgresql": postgresql.dialect(), "mysql": mysql.dialect()}
 
 
 def golden_cases() -> list[tuple[str, str]]:
