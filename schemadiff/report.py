@@ -267,11 +267,12 @@ def code(text: str) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~#&])")
+# `_` inside a word never emphasizes (CommonMark), so names such as uq_book_isbn stay readable.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*\[\]<>|~#&]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
 
 
 def escape(text: str) -> str:
-    """`text` as markdown that renders it literally (names hold `_`, defaults `*` or `<`)."""
+    """`text` as markdown that renders it literally (defaults hold `*` or `<`, names `_`)."""
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 

@@ -8,10 +8,13 @@ import re
 import shutil
 import subprocess
 import sys
+from html import unescape
 from pathlib import Path
 
 import jsonschema
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from conftest import DIALECTS, FIXTURES
@@ -27,6 +30,7 @@ from golden_render import (
 from models import fixture_metadata
 from schemadiff.compare import compare
 from schemadiff.config import load_config
+from schemadiff.report import code, escape
 from schemadiff.review import MARKDOWN_LIMIT, as_markdown, json_document, json_schema, review_range
 from schemadiff.runtime import offline_sql
 from test_cli import assert_one_line_error, run
@@ -242,7 +246,7 @@ def test_a_long_review_is_cut_to_fit_a_comment(tmp_path):
 
     markdown = as_markdown(reviewed)
     assert len(markdown) < MARKDOWN_LIMIT
-    assert "### table table\\_199" in markdown  # the list is whole: only the SQL was cut
+    assert "### table table_199" in markdown  # the list is whole: only the SQL was cut
     note = re.search(
         r"The SQL is cut here to keep this comment short: (\d+) of 200 statements are shown\. "
         r"`schemadiff review base:head --format sql` prints all of it\.",
@@ -346,3 +350,26 @@ def test_review_loads_no_driver_and_no_black(dialect, tmp_path):
     *shown, report = result.stdout.splitlines()
     assert json.loads(report) == {"code": 0, "loaded": []}
     assert shown[0].startswith(f"**schemadiff review** of 2 revisions in base:head for {dialect}:")
+
+
+# -- markdown that renders what it says -----------------------------------------------------------
+
+LINE = (
+    st.text(st.characters(min_codepoint=32, max_codepoint=126), min_size=1)
+    .map(str.strip)
+    .filter(bool)
+)
+
+
+@given(LINE)
+def test_escaped_text_renders_as_itself(text):
+    html = MarkdownIt("commonmark").render(f"- x: {escape(text)}")
+    shown = unescape(re.sub(r"<[^>]+>", "", html)).strip()
+    assert " ".join(shown.split()) == " ".join(f"x: {text}".split())
+
+
+@given(LINE)
+def test_a_code_span_holds_any_text(text):
+    html = MarkdownIt("commonmark").render(f"- {code(text)}")
+    spans = re.findall(r"<code>(.*?)</code>", html, flags=re.S)
+    assert [unescape(s) for s in spans] == [text]
