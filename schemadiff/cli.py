@@ -334,21 +334,74 @@ def history_command(ctx, rev_range: Optional[str], verbose: bool, indicate_curre
     return 0
 
 
+_REVIEW_FORMATS = click.Choice(["text", "markdown", "json", "sql"])
+
+
 @cli.command("show")
 @click.argument("rev")
+@click.option(
+    "--format", "fmt", type=_REVIEW_FORMATS, default="text", show_default=True,
+    help="text: the revision's header, then its changes and hazards; markdown, json, sql: as `review` gives them.",
+)
 @_global_options
 @click.pass_context
-def show_command(ctx, rev: str) -> int:
-    """Show one revision in full."""
+def show_command(ctx, rev: str, fmt: str) -> int:
+    """Show one revision in full: its header, then what it changes (read from the script, offline)."""
+    from .head_snapshot import revision_map
+    from .review import render, review_revision, revision_text
     from .revisions import verbose_entry
-    from .runtime import current_versions
-    from .scripts import revision_map
 
     config = _config(ctx)
     revisions = revision_map(config)
-    current = current_versions(config) if revisions.needs_current(rev) else ()
-    for revision_id in revisions.resolve(rev, current):
+    current = _current_versions(config) if revisions.needs_current(rev) else ()
+    ids = revisions.resolve(rev, current)
+    if fmt != "text":
+        click.echo(render(review_revision(config, revisions, rev, ids), fmt))
+        return 0
+    review = _offline_review(lambda: review_revision(config, revisions, rev, ids))
+    for revision_id in ids:
         click.echo(verbose_entry(revisions, revisions.get(revision_id)))
+        if isinstance(review, str):
+            click.echo(f"\nChanges: {review}")
+        else:
+            changes = next(r for r in review.revisions if r.revision.id == revision_id)
+            click.echo("\n" + revision_text(changes))
+    return 0
+
+
+def _current_versions(config: Config):
+    from .runtime import current_versions
+
+    return current_versions(config)
+
+
+def _offline_review(build):
+    """The review, or why the scripts cannot be read offline: `show` keeps printing the header
+    (as Alembic's does) when a script needs a database or no dialect is configured."""
+    try:
+        return build()
+    except SchemadiffError as e:
+        return f"cannot be read offline: {e}"
+
+
+@cli.command("review")
+@click.argument("rev_range", metavar="[RANGE]", required=False)
+@click.option("--base", metavar="GIT_REF", help="Review the revision scripts new against GIT_REF, e.g. origin/main (default: review_base).")
+@click.option("--format", "fmt", type=_REVIEW_FORMATS, default="text", show_default=True, help="markdown is made to be posted as a pull-request comment.")
+@click.option("--output", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path), help="Write the review to FILE.")
+@_global_options
+@click.pass_context
+def review_command(ctx, rev_range: Optional[str], base: Optional[str], fmt: str, output: Optional[Path]) -> int:
+    """Say what revisions change: their ops, hazards and SQL for the configured dialect, from the
+    scripts alone (no database). RANGE as in `history -r` (ab12:head, base:head); without it, the
+    scripts new against --base or review_base."""
+    from .review import render, review_new, review_range
+
+    config = _config(ctx)
+    if rev_range is not None and base is not None:
+        raise SchemadiffError("review takes a RANGE or --base, not both")
+    review = review_range(config, rev_range) if rev_range is not None else review_new(config, base)
+    _report(render(review, fmt), output)
     return 0
 
 

@@ -23,7 +23,9 @@ from .report import (
     Found,
     as_markdown,
     as_text,
+    code,
     describe,
+    escape,
     json_changes,
     op_name,
     summary,
@@ -201,7 +203,8 @@ def check_report(
     if fmt == "markdown":
         lines = ["", "", "### Hazard gate", "", gate_headline(result), ""]
         lines += [
-            f"- `{t.revision.id}` {t.revision.message}: `{describe(t.op)}`: **{t.hazard.kind}** `{t.hazard.code}`: {t.hazard.message}"
+            f"- `{t.revision.id}` {escape(t.revision.message)}: {code(describe(t.op))}: "
+            f"**{t.hazard.kind}** `{t.hazard.code}`: {escape(t.hazard.message)}"
             for t in result.tripped
         ]
     else:

@@ -170,25 +170,35 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'s' * (n != 1)}"
 
 
-def summary(ops: Sequence[o.Op], found: Optional[Found] = None) -> str:
-    """E.g. `3 changes in 2 tables, 2 hazards (1 data-loss, 1 locking)`."""
+def _changes_in(ops: Sequence[o.Op]) -> str:
+    """E.g. `3 changes in 2 tables and 1 enum`."""
     groups = {_group(op) for op in ops}
     tables = sum(g.startswith("table ") for g in groups)
     places = [_plural(tables, "table")] if tables else []
     for kind in ("enum", "domain"):
         count = sum(g.startswith(kind + " ") for g in groups)
         places += [_plural(count, kind)] if count else []
-    text = f"{_plural(len(ops), 'change')} in {' and '.join(places)}"
-    return text + hazard_counts([h for _, hs in _pairs(ops, found) for h in hs])
+    return _plural(len(ops), "change") + (f" in {' and '.join(places)}" if places else "")
+
+
+def summary(ops: Sequence[o.Op], found: Optional[Found] = None) -> str:
+    """E.g. `3 changes in 2 tables, 2 hazards (1 data-loss, 1 locking)`."""
+    return _changes_in(ops) + hazard_counts([h for _, hs in _pairs(ops, found) for h in hs])
 
 
 def hazard_counts(hazards: Sequence[Hazard]) -> str:
     """`, 2 hazards (1 data-loss, 1 locking)`, or nothing when there are none."""
     if not hazards:
         return ""
-    counts = Counter(h.kind for h in hazards)
-    per_class = ", ".join(f"{counts[c]} {c}" for c in CLASSES if counts[c])
+    counts = class_counts(hazards)
+    per_class = ", ".join(f"{n} {c}" for c, n in counts.items() if n)
     return f", {_plural(len(hazards), 'hazard')} ({per_class})"
+
+
+def class_counts(hazards: Sequence[Hazard]) -> dict[str, int]:
+    """How many of `hazards` each class has, every class named, in the order of CLASSES."""
+    counts = Counter(h.kind for h in hazards)
+    return {c: counts[c] for c in CLASSES}
 
 
 def as_text(ops: Sequence[o.Op], found: Optional[Found] = None, clean: str = NO_CHANGES) -> str:
@@ -204,17 +214,68 @@ def as_text(ops: Sequence[o.Op], found: Optional[Found] = None, clean: str = NO_
     return "\n".join(lines)
 
 
-def as_markdown(ops: Sequence[o.Op], found: Optional[Found] = None, clean: str = NO_CHANGES) -> str:
+def as_markdown(
+    ops: Sequence[o.Op], found: Optional[Found] = None, clean: str = NO_CHANGES
+) -> str:
+    """The summary line first, then the hazards, then the changes grouped by table."""
     if not ops:
         return clean
+    items = [(op, hazards, "") for op, hazards in _pairs(ops, found)]
+    return "\n".join([markdown_headline(items), "", *markdown_body(items)]).rstrip("\n")
+
+
+#: An op, its hazards and a note that follows it in markdown (such as the revision it is in).
+Item = tuple[o.Op, tuple[Hazard, ...], str]
+
+
+def markdown_headline(items: Sequence[Item]) -> str:
+    """E.g. `**3 changes in 2 tables**; hazards: 1 data-loss, 0 table-rewrite, 0 locking, 0 may-fail`:
+    every class is counted, so that a reviewer sees the zeros too."""
+    counts = class_counts([h for _, hazards, _ in items for h in hazards])
+    per_class = ", ".join(f"{n} {c}" for c, n in counts.items())
+    return f"**{escape(_changes_in([op for op, _, _ in items]))}**; hazards: {per_class}"
+
+
+def markdown_body(items: Sequence[Item]) -> list[str]:
+    """Markdown lines: the hazards, worst class first, then the changes grouped by table."""
     lines = []
-    for group, members in _grouped(_pairs(ops, found)):
-        lines += ["", f"### {group}", ""]
-        for op, hazards in members:
-            lines.append(f"- `{describe(op)}`")
-            lines += [f"  - **{h.kind}** `{h.code}`: {h.message}" for h in hazards]
-    lines += ["", summary(ops, found)]
-    return "\n".join(lines).lstrip("\n")
+    rank = {c: i for i, c in enumerate(CLASSES)}
+    hazards = sorted(
+        ((h, note) for _, hs, note in items for h in hs), key=lambda pair: rank[pair[0].kind]
+    )
+    if hazards:
+        lines += ["### Hazards", ""]
+        lines += [
+            f"- **{h.kind}** {code(h.code)}{_note(note)}: {escape(h.message)}"
+            for h, note in hazards
+        ]
+        lines.append("")
+    by_group = sorted(items, key=lambda item: _group(item[0]))
+    for group, members in groupby(by_group, key=lambda item: _group(item[0])):
+        lines += [f"### {escape(group)}", ""]
+        lines += [f"- {code(describe(op))}{_note(note)}" for op, _, note in members]
+        lines.append("")
+    return lines
+
+
+def _note(note: str) -> str:
+    return f" ({escape(note)})" if note else ""
+
+
+def code(text: str) -> str:
+    """`text` as a markdown code span, whatever backticks it holds."""
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+# `_` inside a word never emphasizes (CommonMark), so names such as uq_book_isbn stay readable.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*\[\]<>|~#&]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
+
+
+def escape(text: str) -> str:
+    """`text` as markdown that renders it literally (defaults hold `*` or `<`, names `_`)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
 def op_name(op: o.Op) -> str:

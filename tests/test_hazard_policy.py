@@ -155,11 +155,10 @@ def test_format_and_output(project):
 
     markdown = run(project, *args, "--format", "markdown")
     assert markdown.returncode == 1
-    assert "### table account" in markdown.stdout
-    assert (
-        "  - **data-loss** `drop-column`: drops column account.name and its values"
-        in markdown.stdout
-    )
+    lines = markdown.stdout.splitlines()
+    assert lines[0] == "**1 change in 1 table**; hazards: 1 data-loss, 0 table-rewrite, 0 locking, 0 may-fail"
+    assert lines.index("### Hazards") < lines.index("### table account")
+    assert "- **data-loss** `drop-column`: drops column account.name and its values" in lines
     assert "### Hazard gate" in markdown.stdout
     assert (
         "- `bbb222` drop name: `- column account.name VARCHAR(50) NOT NULL`: **data-loss** `drop-column`"
