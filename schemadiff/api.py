@@ -83,8 +83,12 @@ def changes(
     renamed instead of dropped and created.
     """
     database, models = snapshots(conn, metadata, scope)
-    default = for_sa_dialect(conn.dialect).default_schema(conn)
-    return database, compare(database, models, hinted(metadata, default) | renames)
+    return database, compare(database, models, declared_renames(conn, metadata, renames))
+
+
+def declared_renames(conn: Connection, metadata: sa.MetaData, renames: Renames = Renames()) -> Renames:
+    """The renames that the models declare, keyed as the database's snapshot keys them, and `renames`."""
+    return hinted(metadata, for_sa_dialect(conn.dialect).default_schema(conn)) | renames
 
 
 def diff(conn: Connection, metadata: sa.MetaData, scope: Scope = Scope(), renames: Renames = Renames()) -> list[Op]:
