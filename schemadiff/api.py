@@ -94,6 +94,11 @@ def changes(
     return database, settle(database, models, hints | renames, ask)
 
 
+def declared_renames(conn: Connection, metadata: sa.MetaData, renames: Renames = Renames()) -> Renames:
+    """The renames that the models declare, keyed as the database's snapshot keys them, and `renames`."""
+    return hinted(metadata, for_sa_dialect(conn.dialect).default_schema(conn)) | renames
+
+
 def diff(conn: Connection, metadata: sa.MetaData, scope: Scope = Scope(), renames: Renames = Renames()) -> list[Op]:
     """Ops that bring the database behind `conn` in line with `metadata`."""
     return changes(conn, metadata, scope, renames)[1]
