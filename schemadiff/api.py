@@ -8,7 +8,6 @@ from typing import Iterator, Optional
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from .compare import compare
 from .config import mask_url
 from .dialects import for_sa_dialect
 from .drivers import missing_driver, require_supported
@@ -89,9 +88,14 @@ def changes(
     `ask` is asked about each drop left that looks like a rename (see rename_answers.settle).
     """
     database, models = snapshots(conn, metadata, scope)
-    hints = hinted(metadata, for_sa_dialect(conn.dialect).default_schema(conn))
+    hints = declared_renames(conn, metadata)
     require_known(renames, database, models, hints)
     return database, settle(database, models, hints | renames, ask)
+
+
+def declared_renames(conn: Connection, metadata: sa.MetaData, renames: Renames = Renames()) -> Renames:
+    """The renames that the models declare, keyed as the database's snapshot keys them, and `renames`."""
+    return hinted(metadata, for_sa_dialect(conn.dialect).default_schema(conn)) | renames
 
 
 def diff(conn: Connection, metadata: sa.MetaData, scope: Scope = Scope(), renames: Renames = Renames()) -> list[Op]:

@@ -12,10 +12,10 @@ import dataclasses
 from typing import Iterable, Optional, Sequence, TypeVar
 
 from . import ops as o
-from .state import apply_all
 from .rename_ops import rename_ops
 from .renames import Renames
 from .snapshot import Domain, Enum, ForeignKey, Snapshot, Table, definition_key
+from .state import apply_all
 
 T = TypeVar("T")
 

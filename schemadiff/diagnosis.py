@@ -16,14 +16,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from . import head_snapshot
-from .api import Scope, snapshots
+from .api import Scope, declared_renames, snapshots
 from .compare import compare
 from .config import Config
 from .dialects import for_sa_dialect
 from .errors import SchemadiffError
 from .hazards import Hazard, assess
 from .ops import Op
-from .renames import Renames, hinted
+from .renames import Renames
 from .replay import replay
 from .report import as_text
 from .revisions import Revision, RevisionMap
@@ -51,12 +51,11 @@ def diagnose(
     config: Config, conn: Connection, metadata: sa.MetaData, scope: Scope = Scope(), renames: Renames = Renames()
 ) -> Diagnosis:
     database, models = snapshots(conn, metadata, scope)
-    dialect = for_sa_dialect(conn.dialect)
-    renames = hinted(metadata, dialect.default_schema(conn)) | renames
+    renames = declared_renames(conn, metadata, renames)
     changes = tuple(compare(database, models, renames))
     if not changes:
         return Diagnosis(())
-    hazards = tuple(assess(changes, dialect, database))
+    hazards = tuple(assess(changes, for_sa_dialect(conn.dialect), database))
     try:
         revisions = head_snapshot.revision_map(config)
         current = read_versions(conn, config.version_table, config.version_table_schema)

@@ -73,6 +73,8 @@ def _index(table: str, i: s.Index) -> str:
 
 def _alter(op: o.AlterColumn) -> str:
     old, new = op.existing, op.new
+    if op.changes == ("name",):
+        return f"~ column {op.target}.{old.name} renamed to {new.name}"
     shown = {
         "name": lambda c: c.name,
         "type": lambda c: c.type,

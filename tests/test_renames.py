@@ -33,9 +33,10 @@ from schemadiff.head_snapshot import offline_changes
 from schemadiff.renames import Renames, hinted
 from schemadiff.report import as_text
 from schemadiff.runtime import migrate
+from schemadiff.snapshot import Snapshot
 from schemadiff.scripts import generate_revision, init_project
 from schemadiff.state import apply_all
-from strategies import ColumnSpec, TableSpec, build, schema_specs
+from strategies import TableSpec, build, schema_specs
 
 
 def was(old: str) -> dict:
@@ -494,6 +495,24 @@ def test_hints_are_read_from_tables_columns_and_declarative_models():
     )
     # Keyed as the snapshots key them: the default schema is "".
     assert hinted(Base.metadata).tables[1] == (("public", "things"), "items")
+
+
+def test_a_hint_asks_nothing_once_it_ran_and_fails_when_it_names_nothing():
+    sqlite = offline_dialect("sqlite")
+    before, after = (
+        snapshot_metadata(CASES[0].metadata(m), sqlite) for m in (CASES[0].before, CASES[0].after)
+    )
+    hint = Renames(columns=((("", "users"), "name", "full_name"),))
+    assert compare(after, after, hint) == []
+    assert [op.changes for op in compare(before, after, hint)] == [("name",), ("type", "nullable")]
+    typo = Renames(columns=((("", "users"), "nmae", "full_name"),))
+    message = "rename users.nmae -> full_name: table users in the database has neither column 'nmae' nor 'full_name'"
+    with pytest.raises(SchemadiffError, match=f"^{message}$"):
+        compare(before, after, typo)
+    with pytest.raises(
+        SchemadiffError, match="^rename users.name -> full_name: the database has no table users$"
+    ):
+        compare(Snapshot(), after, hint)
 
 
 def test_hazards_of_the_renames_on_each_dialect():
