@@ -8,7 +8,6 @@ from typing import Iterator, Optional
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from .compare import compare
 from .config import mask_url
 from .dialects import for_sa_dialect
 from .drivers import missing_driver, require_supported
@@ -89,7 +88,7 @@ def changes(
     `ask` is asked about each drop left that looks like a rename (see rename_answers.settle).
     """
     database, models = snapshots(conn, metadata, scope)
-    hints = hinted(metadata, for_sa_dialect(conn.dialect).default_schema(conn))
+    hints = declared_renames(conn, metadata)
     require_known(renames, database, models, hints)
     return database, settle(database, models, hints | renames, ask)
 

@@ -119,6 +119,8 @@ def test_possible_renames_are_hazards_that_check_gates(db, project):
 
     drift = run(project, "check", *after)
     assert drift.returncode == 1 and f"hazard(data-loss/possible-rename): {EMAIL}" in drift.stdout
+    drift_markdown = run(project, "check", "--format", "markdown", *after).stdout
+    assert f"**data-loss** `possible-rename`: {NAME}" in drift_markdown
 
     # Not in a terminal and without hints or flags: drop + add, the hazards above each drop.
     generate(project, db.url, "after", "bbb222")
@@ -231,6 +233,8 @@ def test_rename_flags_answer_ahead_of_time(db, project):
     assert "~ column account.name: name name -> full_name" in preview.stdout
     assert "~ table note renamed to memo" in preview.stdout
     assert NAME not in preview.stdout and EMAIL in preview.stdout
+    sql = run(project, "diff", "--format", "sql", *after, *flags).stdout
+    assert "memo" in sql and "DROP TABLE note" not in sql and "full_name" in sql
 
     # in a terminal, the flags' pairs are not asked about; the others are
     code, shown, asked = in_terminal(
