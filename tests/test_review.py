@@ -152,6 +152,21 @@ def test_show_prints_the_header_then_the_changes(example):
     assert_renders_cleanly(markdown)
 
 
+def test_show_of_several_heads_gives_each_header_its_own_changes(example):
+    versions = example / "migrations" / "versions"
+    source = (versions / "9a8b7c6d5e4f_add_isbn_to_book.py").read_text()
+    pages = source.replace("9a8b7c6d5e4f", "5e6f7a8b9c0d").replace("isbn", "pages")
+    (versions / "5e6f7a8b9c0d_add_pages_to_book.py").write_text(pages)
+    shown = run(example, "show", "heads")
+    assert shown.returncode == 0, shown.stderr
+    entries = shown.stdout.split("Rev: ")[1:]
+    assert sorted(e.split(" ")[0] for e in entries) == ["5e6f7a8b9c0d", "9a8b7c6d5e4f"]
+    for entry in entries:
+        name = "pages" if entry.startswith("5e6f") else "isbn"
+        assert f"  + column book.{name} VARCHAR(13)" in entry
+        assert ("pages" in entry) == (name == "pages")
+
+
 def test_show_keeps_its_header_when_a_script_cannot_be_replayed(example):
     script = example / "migrations" / "versions" / "9a8b7c6d5e4f_add_isbn_to_book.py"
     source = script.read_text().replace(
