@@ -230,7 +230,7 @@ def test_rename_flags_answer_ahead_of_time(db, project):
 
     preview = run(project, "diff", *after, *flags)
     assert preview.returncode == 0, preview.stderr
-    assert "~ column account.name: name name -> full_name" in preview.stdout
+    assert "~ column account.name renamed to full_name" in preview.stdout
     assert "~ table note renamed to memo" in preview.stdout
     assert NAME not in preview.stdout and EMAIL in preview.stdout
     sql = run(project, "diff", "--format", "sql", *after, *flags).stdout
