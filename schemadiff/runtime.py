@@ -92,11 +92,32 @@ class Runner:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
+        """Commits whichever transaction is current at the end: an autocommit block in between
+        commits the first one and begins another."""
         if self.conn.in_transaction():
             yield
-        else:
-            with self.conn.begin():
-                yield
+            return
+        self.conn.begin()
+        try:
+            yield
+        except BaseException:
+            self.conn.rollback()
+            raise
+        self.conn.commit()
+
+    @contextmanager
+    def autocommit(self) -> Iterator[None]:
+        """`op.get_context().autocommit_block()`: the work so far commits, the block runs with
+        no transaction (CREATE INDEX CONCURRENTLY), and a new transaction takes the rest."""
+        self.conn.commit()
+        level = self.conn.get_isolation_level()
+        self.conn.execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            yield
+        finally:
+            self.conn.commit()
+            self.conn.execution_options(isolation_level=level)
+            self.conn.begin()
 
     def migrate(self, direction: str, target: str, transaction_per_run: bool = False) -> None:
         with self.dialect.migration_lock(self.conn, self.config.lock_timeout):
@@ -161,7 +182,15 @@ class Runner:
             progress.current = ()
 
         batcher = Batcher(self.dialect, state, execute)
-        operations = Operations(self.dialect, state, batcher.add, bind=self.conn, flush=batcher.flush)
+        operations = Operations(
+            self.dialect,
+            state,
+            batcher.add,
+            bind=self.conn,
+            flush=batcher.flush,
+            autocommit=self.autocommit,
+            adopt=batcher.adopt,
+        )
         # A root revision that meets tables already there: most likely a database made before
         # schemadiff managed it, which wants `stamp`, not `upgrade`.
         unmanaged = direction == "upgrade" and not revision.down_revisions and any(
@@ -170,6 +199,7 @@ class Runner:
         try:
             with using(operations), _flushed_before_use(self.conn, batcher):
                 getattr(module, direction)()
+                operations.finish()
                 batcher.flush()
             warnings = self.dialect.check_integrity(self.conn)
         except (Exception, KeyboardInterrupt) as e:  # Ctrl-C too: the user must learn what stays
@@ -355,7 +385,7 @@ def _offline_range(revisions: RevisionMap, direction: str, target: str):
 
 def _revision_sql(revision: Revision, direction: str, state: Snapshot, dialect: Dialect):
     printer = SqlPrinter(dialect, state)
-    state = run_script(revision, direction, state, dialect, printer.add, printer.flush)
+    state = run_script(revision, direction, state, dialect, printer.add, printer.flush, printer.autocommit, printer.adopt)
     return state, printer.sql
 
 
