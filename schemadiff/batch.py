@@ -2,14 +2,15 @@
 
 The ops of a block are collected and applied together when it ends, so they may come in any
 order: a new index may name a column that a later `add_column` of the block brings. They are
-applied by kind, drops first, then columns, then new constraints and indexes, each kind in the
-order written; `batch_op.execute` SQL runs last, on the table's final shape. Where the dialect
+applied by kind, each kind in the order written: dropped keys and indexes, dropped columns,
+altered columns, new columns, new keys and indexes; `batch_op.execute` SQL runs last, on the table's final shape. Where the dialect
 rebuilds a table (SQLite), the whole block is one rebuild; elsewhere each op is a plain ALTER.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
+import dataclasses
+from typing import TYPE_CHECKING, Any, Optional, Sequence
 
 import sqlalchemy as sa
 
@@ -20,31 +21,49 @@ if TYPE_CHECKING:
 
 RECREATE = ("auto", "always", "never")
 
-# The order in which a block applies its ops, by kind.
-_DROP_KEY, _DROP_COLUMN, _ADD_COLUMN, _ALTER_COLUMN, _CREATE_KEY, _EXECUTE = range(6)
+# The order in which a block applies its ops, by kind. A column the table has is altered before
+# the block's new columns come (one may take its old name); a column the block adds, after.
+_DROP_KEY, _DROP_COLUMN, _ALTER_COLUMN, _ADD_COLUMN, _ALTER_NEW, _CREATE_KEY, _EXECUTE = range(7)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Call:
+    kind: int
+    column: Optional[str]  # the column an alter_column names
+    method: str  # of Operations
+    args: tuple
+    kw: dict
 
 
 class BatchOperations:
     """`batch_op`: the op vocabulary with the table implied, collected until the block ends."""
 
-    def __init__(
-        self, operations: "Operations", table_name: str, schema: Optional[str], recreate: str
-    ):
+    def __init__(self, table_name: str, schema: Optional[str], recreate: str):
         if recreate not in RECREATE:
             raise SchemadiffError(
                 f"batch_alter_table: recreate must be one of {', '.join(RECREATE)}, not {recreate!r}"
             )
-        self._ops, self._table, self._schema = operations, table_name, schema
+        self._table, self._schema = table_name, schema
         self.recreate = recreate
-        self._calls: list[tuple[int, Callable[[], None]]] = []
+        self._calls: list[_Call] = []
 
-    def apply(self) -> None:
-        """Runs the collected ops, by kind (sorted() is stable: each kind keeps its order)."""
-        for _, call in sorted(self._calls, key=lambda c: c[0]):
-            call()
+    def apply(self, operations: "Operations") -> None:
+        """Runs the collected ops through `operations`, by kind (sorted() is stable: each kind
+        keeps its order)."""
+        table = operations.state.table(self._table, self._schema)
+        existing = {c.name for c in table.columns} if table is not None else set()
 
-    def _later(self, kind: int, method: Callable, *args: Any, **kw: Any) -> None:
-        self._calls.append((kind, lambda: method(*args, **kw)))
+        def kind(call: _Call) -> int:
+            new = call.kind == _ALTER_COLUMN and call.column not in existing
+            return _ALTER_NEW if new else call.kind
+
+        for call in sorted(self._calls, key=kind):
+            getattr(operations, call.method)(*call.args, **call.kw)
+
+    def _later(
+        self, kind: int, method: str, *args: Any, column: Optional[str] = None, **kw: Any
+    ) -> None:
+        self._calls.append(_Call(kind, column, method, args, kw))
 
     # -- the vocabulary ---------------------------------------------------------------------------
     @staticmethod
@@ -52,7 +71,7 @@ class BatchOperations:
         return sa.sql.elements.conv(name)
 
     def execute(self, sqltext: Any, *args: Any, **kw: Any) -> None:
-        self._later(_EXECUTE, self._ops.execute, sqltext, *args, **kw)
+        self._later(_EXECUTE, "execute", sqltext, *args, **kw)
 
     def add_column(
         self,
@@ -62,7 +81,7 @@ class BatchOperations:
     ) -> None:
         self._later(
             _ADD_COLUMN,
-            self._ops.add_column,
+            "add_column",
             self._table,
             column,
             schema=self._schema,
@@ -71,24 +90,23 @@ class BatchOperations:
         )
 
     def drop_column(self, column_name: str, **kw: Any) -> None:
-        self._later(
-            _DROP_COLUMN, self._ops.drop_column, self._table, column_name, schema=self._schema
-        )
+        self._later(_DROP_COLUMN, "drop_column", self._table, column_name, schema=self._schema)
 
     def alter_column(self, column_name: str, **kw: Any) -> None:
         self._later(
             _ALTER_COLUMN,
-            self._ops.alter_column,
+            "alter_column",
             self._table,
             column_name,
             schema=self._schema,
+            column=column_name,
             **kw,
         )
 
     def create_index(self, index_name: Optional[str], columns: Sequence[Any], **kw: Any) -> None:
         self._later(
             _CREATE_KEY,
-            self._ops.create_index,
+            "create_index",
             index_name,
             self._table,
             columns,
@@ -97,14 +115,12 @@ class BatchOperations:
         )
 
     def drop_index(self, index_name: str, **kw: Any) -> None:
-        self._later(
-            _DROP_KEY, self._ops.drop_index, index_name, self._table, schema=self._schema, **kw
-        )
+        self._later(_DROP_KEY, "drop_index", index_name, self._table, schema=self._schema, **kw)
 
     def create_primary_key(self, constraint_name: Optional[str], columns: Sequence[str]) -> None:
         self._later(
             _CREATE_KEY,
-            self._ops.create_primary_key,
+            "create_primary_key",
             constraint_name,
             self._table,
             columns,
@@ -116,7 +132,7 @@ class BatchOperations:
     ) -> None:
         self._later(
             _CREATE_KEY,
-            self._ops.create_unique_constraint,
+            "create_unique_constraint",
             constraint_name,
             self._table,
             columns,
@@ -129,7 +145,7 @@ class BatchOperations:
     ) -> None:
         self._later(
             _CREATE_KEY,
-            self._ops.create_check_constraint,
+            "create_check_constraint",
             constraint_name,
             self._table,
             condition,
@@ -147,7 +163,7 @@ class BatchOperations:
     ) -> None:
         self._later(
             _CREATE_KEY,
-            self._ops.create_foreign_key,
+            "create_foreign_key",
             constraint_name,
             self._table,
             referent_table,
@@ -162,10 +178,18 @@ class BatchOperations:
     ) -> None:
         self._later(
             _DROP_KEY,
-            self._ops.drop_constraint,
+            "drop_constraint",
             constraint_name,
             self._table,
             type_=type_,
             schema=self._schema,
             **kw,
         )
+
+    def create_table_comment(self, comment: str, **kw: Any) -> None:
+        self._later(
+            _ALTER_COLUMN, "create_table_comment", self._table, comment, schema=self._schema
+        )
+
+    def drop_table_comment(self, **kw: Any) -> None:
+        self._later(_ALTER_COLUMN, "drop_table_comment", self._table, schema=self._schema)

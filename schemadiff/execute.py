@@ -214,5 +214,6 @@ class SqlPrinter:
         self.sql += ["BEGIN"] if transactional else []
 
     def _emit(self, ops: tuple, sql: list) -> None:
-        self.sql += [Comment(h) for op in ops for h in self._hazards.pop(id(op), ())]
+        # Once each: the ops of one rebuild share its hazard.
+        self.sql += [Comment(h) for h in dict.fromkeys(h for op in ops for h in self._hazards.pop(id(op), ()))]
         self.sql += sql

@@ -179,11 +179,15 @@ class Operations:
     ) -> None:
         """`insert_before`/`insert_after` (batch mode) place the column where a rebuild makes the
         table (SQLite); ALTER TABLE ... ADD elsewhere appends it, as with Alembic."""
-        before = insert_before or self._column_after(table_name, schema, insert_after)
+        if self._table(table_name, schema).column(column.name) is not None:
+            raise SchemadiffError(f"table {table_name} has a column {column.name!r} already")
         table = self._sa_table(table_name, schema)
-        table.append_column(column)
+        table.append_column(column._copy())  # a copy: the script's column stays free (batch trial)
         snap = self.dialect.canonical_table(self._builder.table(table))
-        self.run(o.AddColumn(table_name, snap.column(column.name), schema, before))
+        add = o.AddColumn(table_name, snap.column(column.name), schema)
+        before = insert_before or self._column_after(table_name, schema, insert_after)
+        placed = dataclasses.replace(add, before=before)
+        self.run(placed if before and self.dialect.ddl.rebuilds(placed, self.state) else add)
         # A SchemaType's CHECK (Boolean/Enum create_constraint) comes with the column, as in create_all.
         _, brought = match_items(self._table(table_name, schema).checks, snap.checks)
         for check in brought:
@@ -438,18 +442,19 @@ class Operations:
         drop by their conventional names. `recreate="always"` rebuilds the table where the
         dialect rebuilds tables (SQLite) even if no op needs it; `"never"` refuses an op that needs it.
         """
-        batch = BatchOperations(self, table_name, schema, recreate)
+        batch = BatchOperations(table_name, schema, recreate)
         yield batch
         if copy_from is not None and self.state.table(table_name, schema) is None:
             self._adopt(copy_from, table_args, table_kwargs or {})
         key = (schema or "", table_name)
         self._batch = _Batch(key, recreate, naming_convention or {})
         try:
-            batch.apply()
+            rebuild = self._unchanged(table_name, schema)
+            if rebuild is not None and (recreate == "always" or (recreate == "auto" and self._rebuilds(batch))):
+                self.run(rebuild)  # first: every op of the block waits for this one rebuild
+            batch.apply(self)
             if partial_reordering:
                 self._reorder(table_name, schema, partial_reordering)
-            if recreate == "always":
-                self._rebuild(table_name, schema)
         finally:
             self._batch = None
         self.flush(key)
@@ -479,16 +484,32 @@ class Operations:
         self.state = dataclasses.replace(self.state, tables=self.state.tables + (known,))
         self.adopt(known)
 
-    def _rebuild(self, table_name: str, schema: Optional[str]) -> None:
-        """An op that changes nothing, on a dialect that would rebuild the table for it."""
+    def _rebuilds(self, batch: BatchOperations) -> bool:
+        """Whether some op of the block takes a rebuild of its table, on a trial run."""
+        trial_ops: list[o.Op] = []
+        trial = Operations(self.dialect, self.state, trial_ops.append)
+        trial._batch = self._batch
+        batch.apply(trial)
+        state = self.state
+        for op in trial_ops:
+            if self.dialect.ddl.rebuilds(op, state):
+                return True
+            state = apply(state, op)
+        return False
+
+    def _unchanged(self, table_name: str, schema: Optional[str]) -> Optional[o.AlterColumn]:
+        """An op that changes nothing, where the dialect would rebuild the table for it (SQLite):
+        what makes a table be rebuilt; None where the dialect alters tables in place."""
         table = self._table(table_name, schema)
         unchanged = o.AlterColumn(table_name, table.columns[0], table.columns[0], schema)
-        if self.dialect.ddl.rebuilds(unchanged, self.state):
-            self.run(unchanged)
+        return unchanged if self.dialect.ddl.rebuilds(unchanged, self.state) else None
 
     def _reorder(self, table_name: str, schema: Optional[str], orders: Sequence[Sequence[str]]) -> None:
-        """`partial_reordering`: each tuple's columns take the places they hold, in its order;
-        the rebuild (SQLite) makes the new order, other databases keep theirs, as with Alembic."""
+        """`partial_reordering`: each tuple's columns take the places they hold, in its order.
+        As with Alembic, only a rebuild (SQLite) reorders; ALTER TABLE elsewhere keeps the order."""
+        rebuild = self._unchanged(table_name, schema)
+        if rebuild is None:
+            return
         table = self._table(table_name, schema)
         names = [c.name for c in table.columns]
         for order in orders:
@@ -499,7 +520,7 @@ class Operations:
             self.state, tables=tuple(reordered if t.key == table.key else t for t in self.state.tables)
         )
         self.adopt(reordered)
-        self._rebuild(table_name, schema)
+        self.run(rebuild)
 
     # -- enums (PostgreSQL) -----------------------------------------------------------------
     def create_enum(self, name: str, values: Sequence[str], schema: Optional[str] = None) -> None:

@@ -87,7 +87,9 @@ class AddColumn:
     table_name: str
     column: Column
     schema: Optional[str] = None
-    before: Optional[str] = None  # the column it goes before (batch insert_before/after); None: last
+    before: Optional[str] = (
+        None  # the column it goes before (batch insert_before/after); None: last
+    )
 
     def reverse(self) -> "DropColumn":
         return DropColumn(self.table_name, self.column, self.schema)

@@ -63,7 +63,9 @@ def run_script(
 ) -> Snapshot:
     """The schema after `revision`'s upgrade or downgrade from `state`; `handler` gets each op,
     and `flush` is called where ops it holds back must run (see Operations)."""
-    operations = Operations(dialect, state, handler, flush=flush, autocommit=autocommit, adopt=adopt)
+    operations = Operations(
+        dialect, state, handler, flush=flush, autocommit=autocommit, adopt=adopt
+    )
     module = load_module(revision)  # its errors name the script already
     try:
         with using(operations):

@@ -72,6 +72,8 @@ class _Progress:
 
     done: list = field(default_factory=list)
     current: tuple = ()  # the ops whose statements run now (several: one table rebuild)
+    committed: int = 0  # how many of `done` an autocommit block committed
+    autocommit: bool = False  # inside an autocommit block: each op commits as it runs
 
 
 class Runner:
@@ -86,6 +88,7 @@ class Runner:
         self.table = version_table(config.version_table, config.version_table_schema)
         self.applied: list[str] = []
         self.warned: set[str] = set()
+        self._progress = _Progress()  # the running revision's
 
     def current(self) -> tuple[str, ...]:
         return read_versions(self.conn, self.config.version_table, self.config.version_table_schema)
@@ -110,11 +113,14 @@ class Runner:
         """`op.get_context().autocommit_block()`: the work so far commits, the block runs with
         no transaction (CREATE INDEX CONCURRENTLY), and a new transaction takes the rest."""
         self.conn.commit()
+        self._progress.committed = len(self._progress.done)
         level = self.conn.get_isolation_level()
         self.conn.execution_options(isolation_level="AUTOCOMMIT")
+        self._progress.autocommit = True
         try:
             yield
         finally:
+            self._progress.autocommit = False
             self.conn.commit()
             self.conn.execution_options(isolation_level=level)
             self.conn.begin()
@@ -172,7 +178,7 @@ class Runner:
 
     def _run(self, revision: Revision, direction: str) -> None:
         module = load_module(revision)
-        progress = _Progress()
+        progress = self._progress = _Progress()
         state = reflect(self.conn, [*self.config.schemas, *script_schemas(revision)], self.dialect)
 
         def execute(ops: tuple, sql: list) -> None:
@@ -180,6 +186,8 @@ class Runner:
             run_statements(self.conn, sql)
             progress.done += ops
             progress.current = ()
+            if progress.autocommit:
+                progress.committed = len(progress.done)
 
         batcher = Batcher(self.dialect, state, execute)
         operations = Operations(
@@ -233,7 +241,7 @@ class Runner:
         if kept:
             ran = ", ".join(f"`{describe(op)}`" for op in kept)
             undone = (
-                f"{len(kept)} of its ops ran and stay ({self.dialect.name} commits DDL at once): {ran}"
+                f"{len(kept)} of its ops ran and stay ({self._why_kept(progress, kept)}): {ran}"
                 + ("; the rest was rolled back" if len(kept) < len(progress.done) else "")
                 + f"; to recover, undo those by hand and run `schemadiff {direction}` again, "
                 f"or do the rest of {revision.id} by hand and run `schemadiff stamp {after}`"
@@ -246,12 +254,17 @@ class Runner:
         before = f"; applied before it: {', '.join(self.applied)}" if self.applied else ""
         return f"{direction} {revision.id} ({revision.message}) failed{where}: {reason}; {undone}{before}"
 
+    def _why_kept(self, progress: _Progress, kept: list) -> str:
+        if len(kept) > progress.committed or not progress.committed:
+            return f"{self.dialect.name} commits DDL at once"
+        return "an autocommit block committed them"
+
     def _kept(self, progress: _Progress) -> list:
         """The ops of a failed revision that the rollback cannot undo, as the database committed them."""
         if any(self.dialect.commits_at_once(op) for op in progress.current):
             return list(progress.done)  # the failed statement committed everything before it
         last = max((i for i, op in enumerate(progress.done) if self.dialect.commits_at_once(op)), default=-1)
-        return progress.done[: last + 1]
+        return progress.done[: max(last + 1, progress.committed)]
 
     def _mismatch_hint(self, revision: Revision, direction: str, after: str, unmanaged: bool) -> str:
         if unmanaged:

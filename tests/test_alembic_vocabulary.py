@@ -20,7 +20,12 @@ from schemadiff.replay import replay
 from schemadiff.runtime import migrate, offline_sql
 from test_cli import run
 from test_runtime import new_project, ok, one_line_error, write_revision
-from test_sqlite_rebuild import STAGED, rows, staged_tables_online
+from test_sqlite_rebuild import (
+    STAGED,
+    rows,
+    sqlite_db,
+    staged_tables_online,
+)  # noqa: F401 (a fixture)
 
 VERSION_TABLE = "schemadiff_version"
 
@@ -489,3 +494,78 @@ def test_a_second_constraint_under_a_taken_name_is_an_error(db, tmp_path, second
         run(project, "upgrade", "r1:r2", "--sql"), "r2_step_2.py", f"named {label!r} already"
     )
     assert ok(run(project, "current")) == "r1\n"
+
+
+def test_a_failure_after_an_autocommit_block_says_what_it_committed(db, tmp_path):
+    up = """
+    with op.autocommit_block():
+        op.create_index("ix_account_email", "account", ["email"], postgresql_concurrently=True)
+    op.execute("UPDATE no_such_table SET x = 1")
+    """
+    project = history(tmp_path, db, (ACCOUNT, 'op.drop_table("account")'), (up, "pass"))
+    migrate_to(project, "upgrade", "r1")
+    line = one_line_error(run(project, "upgrade", "head"), "upgrade r2", "no_such_table")
+    assert "1 of its ops ran and stay" in line and "ix_account_email" in line
+    assert [i.name for i in table(db, "account").indexes] == [
+        "ix_account_email",
+        "ix_account_legacy",
+    ]
+    assert ok(run(project, "current")) == "r1\n"
+
+
+RENAME_AND_ADD = """
+with op.batch_alter_table("account") as batch_op:
+    batch_op.alter_column("nick", existing_type=sa.String(20), nullable=False)
+    batch_op.add_column(sa.Column("name", sa.String(40)))
+    batch_op.alter_column("name", new_column_name="full_name", existing_type=sa.String(20))
+    batch_op.add_column(sa.Column("nick", sa.String(20), nullable=False, server_default="n"))
+"""
+
+
+def test_a_batch_block_alters_old_columns_before_it_adds_and_new_ones_after(db, tmp_path):
+    project = history(tmp_path, db, (ACCOUNT, 'op.drop_table("account")'), (RENAME_AND_ADD, "pass"))
+    migrate_to(project, "upgrade", "head")
+    account = table(db, "account")
+    assert sorted(c.name for c in account.columns) == [
+        "email",
+        "full_name",
+        "id",
+        "legacy",
+        "name",
+        "nick",
+    ]
+    assert rows(db, "SELECT full_name, name, nick FROM account") == [("ann", None, "n")]
+    assert_replay_knows_the_database(project, db)
+
+
+UNNAMED = """
+op.create_table(
+    "member",
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("email", sa.String(50)),
+    sa.Column("team_id", sa.Integer),
+    sa.UniqueConstraint("email"),
+    sa.ForeignKeyConstraint(["team_id"], ["member.id"]),
+)
+"""
+
+BY_CONVENTION = """
+convention = {
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+}
+with op.batch_alter_table("member", naming_convention=convention) as batch_op:
+    batch_op.drop_constraint("uq_member_email", type_="unique")
+    batch_op.drop_constraint("fk_member_team_id_member", type_="foreignkey")
+"""
+
+
+def test_naming_convention_finds_unnamed_sqlite_constraints(sqlite_db, tmp_path):
+    project = history(
+        tmp_path, sqlite_db, (UNNAMED, 'op.drop_table("member")'), (BY_CONVENTION, "pass")
+    )
+    assert STAGED.findall(offline(project, "upgrade", "head")) == ["member"]
+    migrate_to(project, "upgrade", "head")
+    member = table(sqlite_db, "member")
+    assert (member.uniques, member.foreign_keys) == ((), ())
+    assert_replay_knows_the_database(project, sqlite_db)
