@@ -24,8 +24,8 @@ from .compare import match_items
 from .from_metadata import SnapshotBuilder
 from .report import describe
 from .state import apply, find_column, find_table
-from .batch import BatchOperations
-from .to_metadata import to_constraint, to_table
+from .batch import BatchOperations, BatchSettings, conventional_name
+from .to_metadata import to_table
 
 _UNSET: Any = object()
 _CONSTRAINT_TYPES = {
@@ -61,7 +61,7 @@ class Operations:
         self.flush = flush
         self._autocommit = autocommit
         self.adopt = adopt  # the handler learns a table's definition that no DDL made (copy_from)
-        self._batch: Optional[_Batch] = None
+        self._batch: Optional[BatchSettings] = None  # of the batch_alter_table block that runs now
         # create_table's foreign keys that wait for the table they name (use_alter, cycles).
         self._waiting_keys: list[tuple[str, Optional[str], s.ForeignKey]] = []
         self._builder = SnapshotBuilder(dialect, None)
@@ -413,7 +413,7 @@ class Operations:
         candidates = [c for c in table.constraints if type_ is None or isinstance(c, _CONSTRAINT_TYPES[type_])]
         found = [c for c in candidates if _matches(c, constraint_name, columns, condition, self.dialect)]
         if not found and self._batch and self._batch.naming_convention:
-            found = [c for c in candidates if c.name is None and self._conventional_name(table, c) == constraint_name]
+            found = [c for c in candidates if c.name is None and conventional_name(self, table, c) == constraint_name]
         if len(found) != 1:
             what = constraint_name or columns or condition
             problem = "no" if not found else "more than one"
@@ -444,83 +444,8 @@ class Operations:
         """
         batch = BatchOperations(table_name, schema, recreate)
         yield batch
-        if copy_from is not None and self.state.table(table_name, schema) is None:
-            self._adopt(copy_from, table_args, table_kwargs or {})
-        key = (schema or "", table_name)
-        self._batch = _Batch(key, recreate, naming_convention or {})
-        try:
-            rebuild = self._unchanged(table_name, schema)
-            if rebuild is not None and (recreate == "always" or (recreate == "auto" and self._rebuilds(batch))):
-                self.run(rebuild)  # first: every op of the block waits for this one rebuild
-            batch.apply(self)
-            if partial_reordering:
-                self._reorder(table_name, schema, partial_reordering)
-        finally:
-            self._batch = None
-        self.flush(key)
-
-    def _conventional_name(self, table: s.Table, constraint) -> Optional[str]:
-        """The name the block's naming convention gives an unnamed constraint of `table`."""
-        named = to_table(table, sa.MetaData(naming_convention=self._batch.naming_convention), self.dialect)
-        fresh = to_constraint(constraint)
-        named.append_constraint(fresh)
-        return self._builder.name(fresh)
-
-    def _adopt(self, copy_from: sa.Table, table_args: Sequence[Any], table_kwargs: dict) -> None:
-        columns = [c._copy() for c in copy_from.columns]
-        constraints = [c._copy() for c in copy_from.constraints if not isinstance(c, sa.PrimaryKeyConstraint)]
-        indexes = [sa.Index(i.name, *[c.name for c in i.columns], unique=i.unique) for i in copy_from.indexes]
-        table = sa.Table(
-            copy_from.name,
-            sa.MetaData(),
-            *columns,
-            *constraints,
-            *indexes,
-            *table_args,
-            schema=copy_from.schema,
-            **table_kwargs,
-        )
-        known = self.dialect.canonical_table(self._builder.table(table))
-        self.state = dataclasses.replace(self.state, tables=self.state.tables + (known,))
-        self.adopt(known)
-
-    def _rebuilds(self, batch: BatchOperations) -> bool:
-        """Whether some op of the block takes a rebuild of its table, on a trial run."""
-        trial_ops: list[o.Op] = []
-        trial = Operations(self.dialect, self.state, trial_ops.append)
-        trial._batch = self._batch
-        batch.apply(trial)
-        state = self.state
-        for op in trial_ops:
-            if self.dialect.ddl.rebuilds(op, state):
-                return True
-            state = apply(state, op)
-        return False
-
-    def _unchanged(self, table_name: str, schema: Optional[str]) -> Optional[o.AlterColumn]:
-        """An op that changes nothing, where the dialect would rebuild the table for it (SQLite):
-        what makes a table be rebuilt; None where the dialect alters tables in place."""
-        table = self._table(table_name, schema)
-        unchanged = o.AlterColumn(table_name, table.columns[0], table.columns[0], schema)
-        return unchanged if self.dialect.ddl.rebuilds(unchanged, self.state) else None
-
-    def _reorder(self, table_name: str, schema: Optional[str], orders: Sequence[Sequence[str]]) -> None:
-        """`partial_reordering`: each tuple's columns take the places they hold, in its order.
-        As with Alembic, only a rebuild (SQLite) reorders; ALTER TABLE elsewhere keeps the order."""
-        rebuild = self._unchanged(table_name, schema)
-        if rebuild is None:
-            return
-        table = self._table(table_name, schema)
-        names = [c.name for c in table.columns]
-        for order in orders:
-            for place, name in zip(sorted(names.index(n) for n in order), order):
-                names[place] = name
-        reordered = dataclasses.replace(table, columns=tuple(table.column(n) for n in names))
-        self.state = dataclasses.replace(
-            self.state, tables=tuple(reordered if t.key == table.key else t for t in self.state.tables)
-        )
-        self.adopt(reordered)
-        self.run(rebuild)
+        batch.run(self, copy_from, table_args, table_kwargs or {}, naming_convention or {}, partial_reordering)
+        self.flush((schema or "", table_name))
 
     # -- enums (PostgreSQL) -----------------------------------------------------------------
     def create_enum(self, name: str, values: Sequence[str], schema: Optional[str] = None) -> None:
@@ -604,19 +529,6 @@ class Operations:
             if domain.key == (schema or "", name):
                 return domain
         raise SchemadiffError(f"no domain {o.qualified(schema, name)} at this point of the history")
-
-
-@dataclasses.dataclass(frozen=True)
-class _Batch:
-    """The settings of the batch_alter_table block that runs now."""
-
-    key: tuple[str, str]
-    recreate: str
-    naming_convention: dict
-
-    def refuses(self, op: o.Op, before: s.Snapshot, dialect: Dialect) -> bool:
-        on_table = (getattr(op, "schema", None) or "", getattr(op, "table_name", None)) == self.key
-        return self.recreate == "never" and on_table and dialect.ddl.rebuilds(op, before)
 
 
 def _checks_on(table: s.Table, column_name: str) -> list[s.CheckConstraint]:
