@@ -569,3 +569,20 @@ def test_naming_convention_finds_unnamed_sqlite_constraints(sqlite_db, tmp_path)
     member = table(sqlite_db, "member")
     assert (member.uniques, member.foreign_keys) == ((), ())
     assert_replay_knows_the_database(project, sqlite_db)
+
+
+def test_a_use_alter_key_to_a_table_the_script_never_makes_is_an_error(db, tmp_path):
+    up = """
+    op.create_table(
+        "author",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("book_id", sa.Integer),
+        sa.ForeignKeyConstraint(["book_id"], ["book.id"], name="fk_author_book", use_alter=True),
+    )
+    """
+    project = history(tmp_path, db, (up, 'op.drop_table("author")'))
+    one_line_error(
+        run(project, "upgrade", "head", "--sql"), "fk_author_book", "book", "never creates"
+    )
+    one_line_error(run(project, "upgrade", "head"), "upgrade r1", "fk_author_book", "never creates")
+    assert ok(run(project, "current")).startswith("<base>")  # MySQL keeps the table: it says so
