@@ -11,7 +11,8 @@ rebuilds a table for an op (SQLite), the ops on that table wait and run as one r
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Iterable, Optional, Union
+from contextlib import contextmanager
+from typing import Callable, Iterable, Iterator, Optional, Union
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.ddl import ExecutableDDLElement
@@ -125,6 +126,11 @@ class Batcher:
             self._run((op,), statements(op, before, self.dialect))
         self.state = after
 
+    def adopt(self, table: Table) -> None:
+        """The table is as given from here on, with no DDL (batch copy_from, partial_reordering)."""
+        others = tuple(t for t in self.state.tables if t.key != table.key)
+        self.state = dataclasses.replace(self.state, tables=others + (table,))
+
     def flush(self, table_key: Optional[TableKey] = None) -> None:
         """Runs the waiting rebuild of one table, or of all of them.
 
@@ -197,6 +203,19 @@ class SqlPrinter:
     def flush(self, table_key: Optional[TableKey] = None) -> None:
         self._batcher.flush(table_key)
 
+    def adopt(self, table: Table) -> None:
+        self._batcher.adopt(table)
+        self._tracker.state = self._batcher.state if self._tracker.state is not None else None
+
+    @contextmanager
+    def autocommit(self) -> Iterator[None]:
+        """An autocommit block as SQL: the revision's transaction ends before it and begins again after."""
+        transactional = self._batcher.dialect.transactional_ddl
+        self.sql += ["COMMIT"] if transactional else []
+        yield
+        self.sql += ["BEGIN"] if transactional else []
+
     def _emit(self, ops: tuple, sql: list) -> None:
-        self.sql += [Comment(h) for op in ops for h in self._hazards.pop(id(op), ())]
+        # Once each: the ops of one rebuild share its hazard.
+        self.sql += [Comment(h) for h in dict.fromkeys(h for op in ops for h in self._hazards.pop(id(op), ()))]
         self.sql += sql

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
-from typing import Any, Callable, Iterator, Optional, Sequence, Union
+from typing import Any, Callable, ContextManager, Iterator, Optional, Sequence, Union
 
 import sqlalchemy as sa
 
@@ -22,7 +22,9 @@ from .dialects.base import Dialect
 from .errors import SchemadiffError
 from .compare import match_items
 from .from_metadata import SnapshotBuilder
+from .report import describe
 from .state import apply, find_column, find_table
+from .batch import BatchOperations, BatchSettings, conventional_name
 from .to_metadata import to_table
 
 _UNSET: Any = object()
@@ -49,17 +51,32 @@ class Operations:
         handler: Callable[[o.Op], None],
         bind: Optional[sa.engine.Connection] = None,
         flush: Callable[[Optional[tuple[str, str]]], None] = lambda table_key: None,
+        autocommit: Callable[[], ContextManager[None]] = nullcontext,
+        adopt: Callable[[s.Table], None] = lambda table: None,
     ):
         self.dialect = dialect
         self.state = state
         self.handler = handler
         self._bind = bind
         self.flush = flush
+        self._autocommit = autocommit
+        self.adopt = adopt  # the handler learns a table's definition that no DDL made (copy_from)
+        self._batch: Optional[BatchSettings] = None  # of the batch_alter_table block that runs now
+        # create_table's foreign keys that wait for the table they name (use_alter, cycles).
+        self._waiting_keys: list[tuple[str, Optional[str], s.ForeignKey]] = []
         self._builder = SnapshotBuilder(dialect, None)
 
     # -- plumbing ---------------------------------------------------------------------------
     def run(self, op: o.Op) -> None:
-        new_state = apply(self.state, op)
+        try:
+            new_state = apply(self.state, op)
+        except SchemadiffError as e:
+            raise SchemadiffError(f"`{describe(op)}`: {e}") from None
+        if self._batch is not None and self._batch.refuses(op, self.state, self.dialect):
+            raise SchemadiffError(
+                f"`{describe(op)}`: batch_alter_table(recreate='never'), and {self.dialect.name} "
+                "cannot do this without rebuilding the table"
+            )
         self.handler(op)
         self.state = new_state
 
@@ -67,8 +84,11 @@ class Operations:
         return find_table(self.state, name, schema)
 
     def _sa_table(self, name: str, schema: Optional[str]) -> sa.Table:
-        """The table as it stands, as SQLAlchemy objects that new columns and indexes attach to."""
-        return to_table(self._table(name, schema), sa.MetaData(), self.dialect)
+        """The table as it stands, as SQLAlchemy objects that new columns and indexes attach to;
+        inside a batch block with a naming convention, unnamed new ones take their names from it."""
+        convention = self._batch.naming_convention if self._batch else {}
+        metadata = sa.MetaData(naming_convention=convention) if convention else sa.MetaData()
+        return to_table(self._table(name, schema), metadata, self.dialect)
 
     # -- names and SQL ----------------------------------------------------------------------
     @staticmethod
@@ -86,11 +106,53 @@ class Operations:
         sql = sqltext if isinstance(sqltext, str) else str(sqltext.compile(dialect=self.dialect.sa_dialect))
         self.run(o.Execute(sql, undo))
 
+    @contextmanager
+    def autocommit_block(self) -> Iterator[None]:
+        """Runs the block outside the revision's transaction (CREATE INDEX CONCURRENTLY needs it):
+        online the transaction commits before and a new one begins after; --sql prints COMMIT/BEGIN."""
+        self.flush(None)
+        with self._autocommit():
+            yield
+            self.flush(None)
+
     # -- tables -----------------------------------------------------------------------------
     def create_table(self, table_name: str, *items: Any, schema: Optional[str] = None, comment: Optional[str] = None, **kw: Any) -> sa.Table:
+        """As Alembic: named enum types the table uses are created first where missing (unless
+        `create_type=False`), and foreign keys with `use_alter=True` or to a table that does not
+        exist yet (a cycle) are added after the table."""
         table = sa.Table(table_name, sa.MetaData(), *items, schema=schema, comment=comment, **kw)
-        self.run(o.CreateTable(self.dialect.canonical_table(self._builder.table(table))))
+        snap = self.dialect.canonical_table(self._builder.table(table))
+        for enum in self._missing_enums(table):
+            self.run(o.CreateEnum(enum))
+        later = [fk for fk in snap.foreign_keys if self._added_later(fk, table, snap)]
+        self.run(o.CreateTable(dataclasses.replace(snap, foreign_keys=tuple(f for f in snap.foreign_keys if f not in later))))
+        self._waiting_keys += [(table_name, schema, fk) for fk in later]
+        for waiting in list(self._waiting_keys):
+            source, source_schema, fk = waiting
+            if self.state.table(fk.ref_table, fk.ref_schema) is not None:
+                self._waiting_keys.remove(waiting)
+                self.run(o.AddConstraint(source, fk, source_schema))
         return table
+
+    def finish(self) -> None:
+        """The script has ended: a foreign key that waits for its table waits in vain."""
+        if self._waiting_keys:
+            source, schema, fk = self._waiting_keys[0]
+            raise SchemadiffError(
+                f"foreign key {fk.name or fk.columns} of {o.qualified(schema, source)} names table "
+                f"{o.qualified(fk.ref_schema, fk.ref_table)}, which the script never creates"
+            )
+
+    def _missing_enums(self, table: sa.Table) -> list[s.Enum]:
+        kept = {(c.type.schema or "", c.type.name) for c in table.columns if getattr(c.type, "create_type", True) is False}
+        known = {e.key for e in self.state.enums}
+        return [e for e in self.dialect.enums_from_tables([table]) if e.key not in known | kept]
+
+    def _added_later(self, fk: s.ForeignKey, table: sa.Table, snap: s.Table) -> bool:
+        if (fk.ref_schema or "", fk.ref_table) != snap.key and self.state.table(fk.ref_table, fk.ref_schema) is None:
+            return True
+        altered = [self._builder.foreign_key(c) for c in table.foreign_key_constraints if c.use_alter]
+        return any((a.columns, a.ref_table, a.ref_schema) == (fk.columns, fk.ref_table, fk.ref_schema) for a in altered)
 
     def drop_table(self, table_name: str, schema: Optional[str] = None) -> None:
         self.run(o.DropTable(self._table(table_name, schema)))
@@ -107,22 +169,47 @@ class Operations:
         self.run(o.SetTableComment(table_name, None, existing, schema))
 
     # -- columns ----------------------------------------------------------------------------
-    def add_column(self, table_name: str, column: sa.Column, schema: Optional[str] = None) -> None:
+    def add_column(
+        self,
+        table_name: str,
+        column: sa.Column,
+        schema: Optional[str] = None,
+        insert_before: Optional[str] = None,
+        insert_after: Optional[str] = None,
+    ) -> None:
+        """`insert_before`/`insert_after` (batch mode) place the column where a rebuild makes the
+        table (SQLite); ALTER TABLE ... ADD elsewhere appends it, as with Alembic."""
+        if self._table(table_name, schema).column(column.name) is not None:
+            raise SchemadiffError(f"table {table_name} has a column {column.name!r} already")
         table = self._sa_table(table_name, schema)
-        table.append_column(column)
+        table.append_column(column._copy())  # a copy: the script's column stays free (batch trial)
         snap = self.dialect.canonical_table(self._builder.table(table))
-        self.run(o.AddColumn(table_name, snap.column(column.name), schema))
+        add = o.AddColumn(table_name, snap.column(column.name), schema)
+        before = insert_before or self._column_after(table_name, schema, insert_after)
+        placed = dataclasses.replace(add, before=before)
+        self.run(placed if before and self.dialect.ddl.rebuilds(placed, self.state) else add)
         # A SchemaType's CHECK (Boolean/Enum create_constraint) comes with the column, as in create_all.
         _, brought = match_items(self._table(table_name, schema).checks, snap.checks)
         for check in brought:
             self.run(o.AddConstraint(table_name, check, schema))
 
+    def _column_after(self, table_name: str, schema: Optional[str], name: Optional[str]) -> Optional[str]:
+        if name is None:
+            return None
+        names = [c.name for c in self._table(table_name, schema).columns]
+        at = names.index(find_column(self._table(table_name, schema), name).name) + 1
+        return names[at] if at < len(names) else None
+
     def drop_column(self, table_name: str, column_name: str, schema: Optional[str] = None, **kw: Any) -> None:
+        """The column's foreign keys, CHECKs, uniques and indexes go first, each its own op, so
+        every database ends alike (PostgreSQL would drop them with the column, MySQL would shrink
+        a composite index, SQLite would refuse) and the reverse restores them."""
         table = self._table(table_name, schema)
         column = find_column(table, column_name)
-        # A CHECK on this column alone (a Boolean/Enum's) goes with it, so the reverse restores both.
-        for check in _checks_on(table, column_name):
-            self.run(o.DropConstraint(table_name, check, schema))
+        for constraint in [*_on_column(table.foreign_keys, column_name), *_checks_on(table, column_name), *_on_column(table.uniques, column_name)]:
+            self.run(o.DropConstraint(table_name, constraint, schema))
+        for index in _on_column(table.indexes, column_name):
+            self.run(o.DropIndex(table_name, index, schema))
         self.run(o.DropColumn(table_name, column, schema))
 
     def alter_column(
@@ -213,17 +300,36 @@ class Operations:
         columns: Sequence[Any],
         schema: Optional[str] = None,
         unique: bool = False,
+        postgresql_concurrently: bool = False,
         **kw: Any,
     ) -> None:
+        """`postgresql_concurrently=True` builds it CONCURRENTLY (inside `autocommit_block()`)."""
         table = self._sa_table(table_name, schema)
         keys = [table.c[c] if isinstance(c, str) and c in table.c else c for c in columns]
         index = sa.Index(index_name, *keys, unique=unique, _table=table, **kw)
-        self.run(o.CreateIndex(table_name, self._builder.index(index), schema))
+        self.run(o.CreateIndex(table_name, self._builder.index(index), schema, postgresql_concurrently))
 
-    def drop_index(self, index_name: str, table_name: Optional[str] = None, schema: Optional[str] = None, **kw: Any) -> None:
+    def drop_index(
+        self,
+        index_name: str,
+        table_name: Optional[str] = None,
+        schema: Optional[str] = None,
+        postgresql_concurrently: bool = False,
+        **kw: Any,
+    ) -> None:
+        """A unique constraint of that name is dropped as one: MySQL keeps unique keys as indexes."""
+        unique = self._unique_named(index_name, table_name, schema)
+        if unique is not None:
+            self.run(o.DropConstraint(table_name, unique, schema))
+            return
         table = self._index_table(index_name, table_name, schema)
         index = next(i for i in table.indexes if i.name == index_name)
-        self.run(o.DropIndex(table.name, index, schema))
+        self.run(o.DropIndex(table.name, index, schema, postgresql_concurrently))
+
+    def _unique_named(self, name: str, table_name: Optional[str], schema: Optional[str]) -> Optional[s.UniqueConstraint]:
+        if table_name is None or any(i.name == name for i in self._table(table_name, schema).indexes):
+            return None
+        return next((u for u in self._table(table_name, schema).uniques if u.name == name), None)
 
     def rename_index(self, old_index_name: str, new_index_name: str, table_name: str, schema: Optional[str] = None) -> None:
         self.run(o.RenameIndex(table_name, str(old_index_name), str(new_index_name), schema))
@@ -293,10 +399,24 @@ class Operations:
         columns: Optional[Sequence[str]] = None,
         condition: Optional[str] = None,
     ) -> None:
-        """Drops a constraint by name; an unnamed one (SQLite) is named by `columns` or `condition`."""
+        """Drops a constraint by name; an unnamed one (SQLite) is named by `columns` or `condition`.
+
+        As Alembic: `type_="primary"` drops the primary key whatever its name (MySQL calls every
+        one PRIMARY), and `type_="unique"` drops a unique index of that name (MySQL's unique keys).
+        """
         table = self._table(table_name, schema)
+        if type_ == "primary" and table.primary_key is not None:
+            self.run(o.DropConstraint(table_name, table.primary_key, schema))
+            return
+        if type_ in (None, "unique") and not any(c.name == constraint_name for c in table.constraints):
+            index = next((i for i in table.indexes if i.unique and i.name == constraint_name), None)
+            if index is not None:
+                self.run(o.DropIndex(table_name, index, schema))
+                return
         candidates = [c for c in table.constraints if type_ is None or isinstance(c, _CONSTRAINT_TYPES[type_])]
         found = [c for c in candidates if _matches(c, constraint_name, columns, condition, self.dialect)]
+        if not found and self._batch and self._batch.naming_convention:
+            found = [c for c in candidates if c.name is None and conventional_name(self, table, c) == constraint_name]
         if len(found) != 1:
             what = constraint_name or columns or condition
             problem = "no" if not found else "more than one"
@@ -308,14 +428,29 @@ class Operations:
 
     # -- batch ----------------------------------------------------------------------------------
     @contextmanager
-    def batch_alter_table(self, table_name: str, schema: Optional[str] = None, **kw: Any) -> Iterator["BatchOperations"]:
-        """Alembic's batch mode, for scripts written by hand.
+    def batch_alter_table(
+        self,
+        table_name: str,
+        schema: Optional[str] = None,
+        recreate: str = "auto",
+        partial_reordering: Optional[Sequence[Sequence[str]]] = None,
+        copy_from: Optional[sa.Table] = None,
+        table_args: Sequence[Any] = (),
+        table_kwargs: Optional[dict] = None,
+        naming_convention: Optional[dict] = None,
+        **kw: Any,  # reflect_args, reflect_kwargs: the schema state replaces reflection
+    ) -> Iterator[BatchOperations]:
+        """Alembic's batch mode (see schemadiff.batch): the block's ops apply together at its end.
 
-        Every revision already collects the ops on a table into one rebuild where SQLite's ALTER
-        falls short; the block only makes that rebuild run at its end. `copy_from` and the other
-        batch options are accepted and not needed.
+        `copy_from` is the table's definition where the history does not know the table (made
+        by SQL of its own; offline), with `table_args`/`table_kwargs` added to it.
+        `naming_convention` names the block's unnamed new constraints and finds unnamed ones to
+        drop by their conventional names. `recreate="always"` rebuilds the table where the
+        dialect rebuilds tables (SQLite) even if no op needs it; `"never"` refuses an op that needs it.
         """
-        yield BatchOperations(self, table_name, schema)
+        batch = BatchOperations(table_name, schema, recreate)
+        yield batch
+        batch.run(self, copy_from, table_args, table_kwargs or {}, naming_convention or {}, partial_reordering)
         self.flush((schema or "", table_name))
 
     # -- enums (PostgreSQL) -----------------------------------------------------------------
@@ -402,47 +537,15 @@ class Operations:
         raise SchemadiffError(f"no domain {o.qualified(schema, name)} at this point of the history")
 
 
-class BatchOperations:
-    """`batch_op` inside `with op.batch_alter_table(name) as batch_op:`: the table is implied."""
-
-    def __init__(self, operations: Operations, table_name: str, schema: Optional[str]):
-        self._ops, self._table, self._schema = operations, table_name, schema
-
-    def add_column(self, column: sa.Column, **kw: Any) -> None:
-        self._ops.add_column(self._table, column, schema=self._schema)
-
-    def drop_column(self, column_name: str, **kw: Any) -> None:
-        self._ops.drop_column(self._table, column_name, schema=self._schema)
-
-    def alter_column(self, column_name: str, **kw: Any) -> None:
-        self._ops.alter_column(self._table, column_name, schema=self._schema, **kw)
-
-    def create_index(self, index_name: Optional[str], columns: Sequence[Any], **kw: Any) -> None:
-        self._ops.create_index(index_name, self._table, columns, schema=self._schema, **kw)
-
-    def drop_index(self, index_name: str, **kw: Any) -> None:
-        self._ops.drop_index(index_name, self._table, schema=self._schema)
-
-    def create_primary_key(self, constraint_name: Optional[str], columns: Sequence[str]) -> None:
-        self._ops.create_primary_key(constraint_name, self._table, columns, schema=self._schema)
-
-    def create_unique_constraint(self, constraint_name: Optional[str], columns: Sequence[str], **kw: Any) -> None:
-        self._ops.create_unique_constraint(constraint_name, self._table, columns, schema=self._schema, **kw)
-
-    def create_check_constraint(self, constraint_name: Optional[str], condition: Any, **kw: Any) -> None:
-        self._ops.create_check_constraint(constraint_name, self._table, condition, schema=self._schema, **kw)
-
-    def create_foreign_key(self, constraint_name: Optional[str], referent_table: str, local_cols: Sequence[str], remote_cols: Sequence[str], **kw: Any) -> None:
-        self._ops.create_foreign_key(constraint_name, self._table, referent_table, local_cols, remote_cols, source_schema=self._schema, **kw)
-
-    def drop_constraint(self, constraint_name: Optional[str], type_: Optional[str] = None, **kw: Any) -> None:
-        self._ops.drop_constraint(constraint_name, self._table, type_=type_, schema=self._schema, **kw)
-
-
 def _checks_on(table: s.Table, column_name: str) -> list[s.CheckConstraint]:
     """The table's CHECKs whose expression uses `column_name` and no other column."""
     names = {c.name.lower() for c in table.columns}
     return [c for c in table.checks if {t for t in c.sqltext.split() if t in names} == {column_name.lower()}]
+
+
+def _on_column(items: tuple, column_name: str) -> list:
+    """The keys or indexes among `items` that have `column_name` among their columns."""
+    return [i for i in items if column_name in i.columns]
 
 
 def _check_shape(key: str) -> str:

@@ -87,6 +87,9 @@ class AddColumn:
     table_name: str
     column: Column
     schema: Optional[str] = None
+    before: Optional[str] = (
+        None  # the column it goes before (batch insert_before/after); None: last
+    )
 
     def reverse(self) -> "DropColumn":
         return DropColumn(self.table_name, self.column, self.schema)
@@ -141,9 +144,10 @@ class CreateIndex:
     table_name: str
     index: Index
     schema: Optional[str] = None
+    concurrently: bool = False  # PostgreSQL's CONCURRENTLY: how to build it, not what it is
 
     def reverse(self) -> "DropIndex":
-        return DropIndex(self.table_name, self.index, self.schema)
+        return DropIndex(self.table_name, self.index, self.schema, self.concurrently)
 
     @property
     def target(self) -> str:
@@ -155,9 +159,10 @@ class DropIndex:
     table_name: str
     index: Index
     schema: Optional[str] = None
+    concurrently: bool = False
 
     def reverse(self) -> CreateIndex:
-        return CreateIndex(self.table_name, self.index, self.schema)
+        return CreateIndex(self.table_name, self.index, self.schema, self.concurrently)
 
     @property
     def target(self) -> str:

@@ -6,15 +6,16 @@ This is how offline SQL knows the schema at the start of its range, and how `gen
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from types import ModuleType
-from typing import Callable, Optional, Sequence
+from typing import Callable, ContextManager, Optional, Sequence
 
 from . import ops as o
 from .dialects.base import Dialect
 from .errors import SchemadiffError
 from .operations import Operations, using
 from .revisions import Revision, RevisionMap
-from .snapshot import Snapshot
+from .snapshot import Snapshot, Table
 
 
 def load_module(revision: Revision) -> ModuleType:
@@ -57,14 +58,19 @@ def run_script(
     dialect: Dialect,
     handler: Callable[[o.Op], None] = lambda op: None,
     flush: Callable[[Optional[tuple[str, str]]], None] = lambda table_key=None: None,
+    autocommit: Callable[[], ContextManager[None]] = nullcontext,
+    adopt: Callable[[Table], None] = lambda table: None,
 ) -> Snapshot:
     """The schema after `revision`'s upgrade or downgrade from `state`; `handler` gets each op,
     and `flush` is called where ops it holds back must run (see Operations)."""
-    operations = Operations(dialect, state, handler, flush=flush)
+    operations = Operations(
+        dialect, state, handler, flush=flush, autocommit=autocommit, adopt=adopt
+    )
     module = load_module(revision)  # its errors name the script already
     try:
         with using(operations):
             getattr(module, direction)()
+            operations.finish()
             flush(None)
     except SchemadiffError as e:
         raise SchemadiffError(f"{revision.path}: {e}") from None

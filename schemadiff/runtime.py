@@ -72,6 +72,8 @@ class _Progress:
 
     done: list = field(default_factory=list)
     current: tuple = ()  # the ops whose statements run now (several: one table rebuild)
+    committed: int = 0  # how many of `done` an autocommit block committed
+    autocommit: bool = False  # inside an autocommit block: each op commits as it runs
 
 
 class Runner:
@@ -86,17 +88,42 @@ class Runner:
         self.table = version_table(config.version_table, config.version_table_schema)
         self.applied: list[str] = []
         self.warned: set[str] = set()
+        self._progress = _Progress()  # the running revision's
 
     def current(self) -> tuple[str, ...]:
         return read_versions(self.conn, self.config.version_table, self.config.version_table_schema)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
+        """Commits whichever transaction is current at the end: an autocommit block in between
+        commits the first one and begins another."""
         if self.conn.in_transaction():
             yield
-        else:
-            with self.conn.begin():
-                yield
+            return
+        self.conn.begin()
+        try:
+            yield
+        except BaseException:
+            self.conn.rollback()
+            raise
+        self.conn.commit()
+
+    @contextmanager
+    def autocommit(self) -> Iterator[None]:
+        """`op.get_context().autocommit_block()`: the work so far commits, the block runs with
+        no transaction (CREATE INDEX CONCURRENTLY), and a new transaction takes the rest."""
+        self.conn.commit()
+        self._progress.committed = len(self._progress.done)
+        level = self.conn.get_isolation_level()
+        self.conn.execution_options(isolation_level="AUTOCOMMIT")
+        self._progress.autocommit = True
+        try:
+            yield
+        finally:
+            self._progress.autocommit = False
+            self.conn.commit()
+            self.conn.execution_options(isolation_level=level)
+            self.conn.begin()
 
     def migrate(self, direction: str, target: str, transaction_per_run: bool = False) -> None:
         with self.dialect.migration_lock(self.conn, self.config.lock_timeout):
@@ -151,7 +178,7 @@ class Runner:
 
     def _run(self, revision: Revision, direction: str) -> None:
         module = load_module(revision)
-        progress = _Progress()
+        progress = self._progress = _Progress()
         state = reflect(self.conn, [*self.config.schemas, *script_schemas(revision)], self.dialect)
 
         def execute(ops: tuple, sql: list) -> None:
@@ -159,9 +186,19 @@ class Runner:
             run_statements(self.conn, sql)
             progress.done += ops
             progress.current = ()
+            if progress.autocommit:
+                progress.committed = len(progress.done)
 
         batcher = Batcher(self.dialect, state, execute)
-        operations = Operations(self.dialect, state, batcher.add, bind=self.conn, flush=batcher.flush)
+        operations = Operations(
+            self.dialect,
+            state,
+            batcher.add,
+            bind=self.conn,
+            flush=batcher.flush,
+            autocommit=self.autocommit,
+            adopt=batcher.adopt,
+        )
         # A root revision that meets tables already there: most likely a database made before
         # schemadiff managed it, which wants `stamp`, not `upgrade`.
         unmanaged = direction == "upgrade" and not revision.down_revisions and any(
@@ -170,6 +207,7 @@ class Runner:
         try:
             with using(operations), _flushed_before_use(self.conn, batcher):
                 getattr(module, direction)()
+                operations.finish()
                 batcher.flush()
             warnings = self.dialect.check_integrity(self.conn)
         except (Exception, KeyboardInterrupt) as e:  # Ctrl-C too: the user must learn what stays
@@ -203,7 +241,7 @@ class Runner:
         if kept:
             ran = ", ".join(f"`{describe(op)}`" for op in kept)
             undone = (
-                f"{len(kept)} of its ops ran and stay ({self.dialect.name} commits DDL at once): {ran}"
+                f"{len(kept)} of its ops ran and stay ({self._why_kept(progress, kept)}): {ran}"
                 + ("; the rest was rolled back" if len(kept) < len(progress.done) else "")
                 + f"; to recover, undo those by hand and run `schemadiff {direction}` again, "
                 f"or do the rest of {revision.id} by hand and run `schemadiff stamp {after}`"
@@ -216,12 +254,17 @@ class Runner:
         before = f"; applied before it: {', '.join(self.applied)}" if self.applied else ""
         return f"{direction} {revision.id} ({revision.message}) failed{where}: {reason}; {undone}{before}"
 
+    def _why_kept(self, progress: _Progress, kept: list) -> str:
+        if len(kept) > progress.committed or not progress.committed:
+            return f"{self.dialect.name} commits DDL at once"
+        return "an autocommit block committed them"
+
     def _kept(self, progress: _Progress) -> list:
         """The ops of a failed revision that the rollback cannot undo, as the database committed them."""
         if any(self.dialect.commits_at_once(op) for op in progress.current):
             return list(progress.done)  # the failed statement committed everything before it
         last = max((i for i, op in enumerate(progress.done) if self.dialect.commits_at_once(op)), default=-1)
-        return progress.done[: last + 1]
+        return progress.done[: max(last + 1, progress.committed)]
 
     def _mismatch_hint(self, revision: Revision, direction: str, after: str, unmanaged: bool) -> str:
         if unmanaged:
@@ -355,7 +398,7 @@ def _offline_range(revisions: RevisionMap, direction: str, target: str):
 
 def _revision_sql(revision: Revision, direction: str, state: Snapshot, dialect: Dialect):
     printer = SqlPrinter(dialect, state)
-    state = run_script(revision, direction, state, dialect, printer.add, printer.flush)
+    state = run_script(revision, direction, state, dialect, printer.add, printer.flush, printer.autocommit, printer.adopt)
     return state, printer.sql
 
 

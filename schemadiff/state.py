@@ -18,6 +18,7 @@ from .snapshot import (
     Column,
     Expression,
     ForeignKey,
+    Index,
     PrimaryKey,
     Snapshot,
     Table,
@@ -125,7 +126,10 @@ def _(op: o.AddColumn, snap):
     table = find_table(snap, op.table_name, op.schema)
     if table.column(op.column.name) is not None:
         raise SchemadiffError(f"table {table.fullname} has a column {op.column.name!r} already")
-    return _with_table(snap, dataclasses.replace(table, columns=table.columns + (op.column,)))
+    names = [c.name for c in table.columns]
+    at = names.index(op.before) if op.before in names else len(names)
+    columns = table.columns[:at] + (op.column,) + table.columns[at:]
+    return _with_table(snap, dataclasses.replace(table, columns=columns))
 
 
 @_apply.register
@@ -220,6 +224,7 @@ def _renamed_in_sql(text: str, old: str, new: str) -> str:
 @_apply.register
 def _(op: o.CreateIndex, snap):
     table = find_table(snap, op.table_name, op.schema)
+    _refuse_taken_name(table, op.index, (*table.indexes, *table.uniques))
     return _with_table(snap, dataclasses.replace(table, indexes=table.indexes + (op.index,)))
 
 
@@ -262,7 +267,10 @@ def _(op: o.AddConstraint, snap):
     table = find_table(snap, op.table_name, op.schema)
     c = op.constraint
     if isinstance(c, PrimaryKey):
+        if table.primary_key is not None:
+            raise SchemadiffError(f"table {table.fullname} has a primary key already")
         return _with_table(snap, dataclasses.replace(table, primary_key=c))
+    _refuse_taken_name(table, c, (*table.constraints, *(table.indexes if isinstance(c, UniqueConstraint) else ())))
     field = _COLLECTIONS[type(c)]
     return _with_table(snap, dataclasses.replace(table, **{field: getattr(table, field) + (c,)}))
 
@@ -316,6 +324,15 @@ def _(op: o.AlterDomain, snap):
 @_apply.register
 def _(op: o.Execute, snap):
     return snap  # hand-written SQL: its effect on the schema is unknown here
+
+
+def _refuse_taken_name(table: Table, item, others) -> None:
+    """A second constraint or index under a name the table has: the database would refuse it
+    (or, for MySQL's FK indexes, quietly keep one), so the history is wrong here."""
+    taken = next((o for o in others if item.name is not None and o.name == item.name), None)
+    if taken is not None:
+        kind = "an index" if isinstance(taken, Index) else "a constraint"
+        raise SchemadiffError(f"table {table.fullname} has {kind} named {item.name!r} already")
 
 
 def _remove(items: tuple, item, label: str) -> tuple:

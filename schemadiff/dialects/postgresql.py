@@ -197,6 +197,16 @@ class PostgresqlDDL(DDL):
     def ddl_compiler(self):
         return self.sa_dialect.ddl_compiler(self.sa_dialect, None)
 
+    def _CreateIndex(self, op: o.CreateIndex, before, after) -> list:
+        index = self.index(after, op.table_name, op.schema, op.index)
+        index.dialect_options["postgresql"]["concurrently"] = op.concurrently
+        return [ddl.CreateIndex(index)]
+
+    def _DropIndex(self, op: o.DropIndex, before, after) -> list:
+        index = self.index(before, op.table_name, op.schema, op.index)
+        index.dialect_options["postgresql"]["concurrently"] = op.concurrently
+        return [ddl.DropIndex(index)]
+
     def owned_sequence(self, op: o.AlterColumn) -> str:
         """SQL for the name of the sequence behind the column's SERIAL or identity."""
         table = quote_literal(self.table_name(op.table_name, op.schema))
@@ -763,11 +773,14 @@ class PostgresqlDialect(Dialect):
         return None
 
     def blocks_writes(self, op: o.Op) -> bool:
-        # The DDL never writes CONCURRENTLY or NOT VALID: every index build and every validating
-        # scan holds a lock that stops writes until it ends.
+        # Generated DDL never writes CONCURRENTLY or NOT VALID: every index build and every
+        # validating scan holds a lock that stops writes until it ends; only a script's
+        # create_index(postgresql_concurrently=True) does not.
         if isinstance(op, o.AlterColumn):
             return op.existing.nullable and not op.new.nullable
-        return isinstance(op, (o.CreateIndex, o.AddConstraint))
+        if isinstance(op, o.CreateIndex):
+            return not op.concurrently
+        return isinstance(op, o.AddConstraint)
 
     # -- types ---------------------------------------------------------------------------
     def parse_type(self, text: str) -> sa.types.TypeEngine:

@@ -80,6 +80,8 @@ class SqliteDDL(DDL):
         if isinstance(op, o.AlterColumn):
             return op.changes != ("name",)
         if isinstance(op, o.AddColumn):
+            if op.before is not None:
+                return True  # ADD COLUMN only appends
             c = op.column
             default_ok = c.default is None or _CONSTANT.fullmatch(c.default.sql.strip())
             return not ((c.nullable or c.default is not None) and default_ok and not (c.computed and c.computed.persisted))
