@@ -365,7 +365,7 @@ def show_command(ctx, rev: str, fmt: str) -> int:
             click.echo(f"\nChanges: {review}")
         else:
             changes = next(r for r in review.revisions if r.revision.id == revision_id)
-            click.echo("\n" + revision_text(changes))
+            _echo_report("\n" + revision_text(changes))
     return 0
 
 
@@ -401,7 +401,7 @@ def review_command(ctx, rev_range: Optional[str], base: Optional[str], fmt: str,
     if rev_range is not None and base is not None:
         raise SchemadiffError("review takes a RANGE or --base, not both")
     review = review_range(config, rev_range) if rev_range is not None else review_new(config, base)
-    _report(render(review, fmt), output)
+    _report(render(review, fmt), output, fmt)
     return 0
 
 
