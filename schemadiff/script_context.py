@@ -13,6 +13,7 @@ The project's settings that scripts read come from script_settings.py.
 
 from __future__ import annotations
 
+import functools
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Iterator, Optional, Sequence, Union
 
@@ -134,6 +135,10 @@ class ContextOps:
     _bind: Optional[sa.engine.Connection]
 
     def get_context(self) -> MigrationContext:
+        return self._migration_context
+
+    @functools.cached_property
+    def _migration_context(self) -> MigrationContext:
         return MigrationContext(self)
 
     def get_bind(self) -> sa.engine.Connection:
