@@ -276,3 +276,68 @@ def test_a_filter_that_does_not_import_is_one_line(tmp_path, key, spec, message)
     pyproject = [line for line in PYPROJECT.splitlines() if not line.startswith(key)]
     (project / "pyproject.toml").write_text("\n".join(pyproject + [f'{key} = "{spec}"']) + "\n")
     one_line_error(schemadiff(project, True, "check", "--url", "sqlite:///app.db"), message)
+
+
+# -- in process --------------------------------------------------------------------------------
+
+
+def alembic_entries() -> dict:
+    return {name: module for name, module in sys.modules.items() if name.partition(".")[0] == "alembic"}
+
+
+@pytest.mark.parametrize("before", ["absent", "imported", "unimportable"])
+def test_the_stand_in_is_there_only_while_a_script_runs(monkeypatch, before):
+    from schemadiff import op as schemadiff_op
+    from schemadiff.alembic_shim import alembic_names
+
+    if before == "imported":
+        pytest.importorskip("alembic.op")
+    for name in alembic_entries():
+        if before != "imported":
+            monkeypatch.delitem(sys.modules, name)
+    if before == "unimportable":
+        monkeypatch.setitem(sys.modules, "alembic", None)
+    saved = alembic_entries()
+    with alembic_names():
+        import alembic
+        from alembic import context, op
+
+        assert op is schemadiff_op and alembic.op is op and alembic.context is context
+    assert alembic_entries() == saved
+    if before == "absent":
+        assert "alembic" not in sys.modules  # never imported for the stand-in
+
+
+def test_filters_see_alembics_arguments_and_snapshot_values():
+    from schemadiff import snapshot as s
+    from schemadiff.filters import ObjectFilters
+
+    def table(*columns: str, index: str) -> s.Table:
+        return s.Table(
+            "t",
+            tuple(s.Column(c, "INTEGER") for c in columns),
+            schema="app",
+            indexes=(s.Index(index, (s.IndexElement("a"),)),),
+        )
+
+    database = s.Snapshot(tables=(table("a", "b", "skip_me", index="ix_old"),))
+    models = s.Snapshot(tables=(table("a", "b", index="ix_new"),))
+    names: list = []
+    objects: list = []
+
+    def include_name(name, type_, parent_names):
+        names.append((name, type_, parent_names))
+        return not name.startswith("skip_")
+
+    def include_object(obj, name, type_, reflected, compare_to):
+        objects.append((obj, name, type_, reflected, compare_to))
+        return not (type_ == "index" and reflected and compare_to is None)
+
+    filtered = ObjectFilters(include_name, include_object).apply(database, models, reflected=True)
+    assert [c.name for c in filtered.tables[0].columns] == ["a", "b"]
+    assert filtered.tables[0].indexes == ()
+    parents = {"schema_name": "app", "table_name": "t", "schema_qualified_table_name": "app.t"}
+    assert names[:3] == [("app", "schema", {}), ("t", "table", {"schema_name": "app"}), ("a", "column", parents)]
+    assert objects[0] == (database.tables[0], "t", "table", True, models.tables[0])
+    assert (database.tables[0].column("a"), "a", "column", True, models.tables[0].column("a")) in objects
+    assert objects[-1][1:] == ("ix_old", "index", True, None)
