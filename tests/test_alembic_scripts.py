@@ -282,7 +282,9 @@ def test_a_filter_that_does_not_import_is_one_line(tmp_path, key, spec, message)
 
 
 def alembic_entries() -> dict:
-    return {name: module for name, module in sys.modules.items() if name.partition(".")[0] == "alembic"}
+    return {
+        name: module for name, module in sys.modules.items() if name.partition(".")[0] == "alembic"
+    }
 
 
 @pytest.mark.parametrize("before", ["absent", "imported", "unimportable"])
@@ -337,7 +339,41 @@ def test_filters_see_alembics_arguments_and_snapshot_values():
     assert [c.name for c in filtered.tables[0].columns] == ["a", "b"]
     assert filtered.tables[0].indexes == ()
     parents = {"schema_name": "app", "table_name": "t", "schema_qualified_table_name": "app.t"}
-    assert names[:3] == [("app", "schema", {}), ("t", "table", {"schema_name": "app"}), ("a", "column", parents)]
+    assert names[:3] == [
+        ("app", "schema", {}),
+        ("t", "table", {"schema_name": "app"}),
+        ("a", "column", parents),
+    ]
     assert objects[0] == (database.tables[0], "t", "table", True, models.tables[0])
-    assert (database.tables[0].column("a"), "a", "column", True, models.tables[0].column("a")) in objects
+    assert (
+        database.tables[0].column("a"),
+        "a",
+        "column",
+        True,
+        models.tables[0].column("a"),
+    ) in objects
     assert objects[-1][1:] == ("ix_old", "index", True, None)
+
+
+def test_bulk_insert_of_many_rows(db, tmp_path):
+    header = "import sqlalchemy as sa\nfrom alembic import op"
+    write_script(
+        tmp_path,
+        "a1",
+        None,
+        header,
+        """
+        t = op.create_table("item", sa.Column("id", sa.Integer, primary_key=True), sa.Column("a", sa.String(10)), sa.Column("b", sa.Integer))
+        op.bulk_insert(t, [{"id": i, "a": f"n{i}", "b": i % 7} for i in range(1, 1001)])
+        op.bulk_insert(t, [{"id": 1001, "a": "x"}, {"id": 1002, "b": 2}])
+        """,
+        'op.drop_table("item")',
+    )
+    ok(schemadiff(tmp_path, True, "upgrade", "--url", db.url))
+    assert rows(db, "SELECT count(*), sum(b), max(a) FROM item") == [
+        (1002, sum(i % 7 for i in range(1, 1001)) + 2, "x")
+    ]
+    sql = ok(schemadiff(tmp_path, True, "upgrade", "--sql", "--url", db.url))
+    # 333 rows of 3 values in each multi-row INSERT; rows that name other columns, one each.
+    assert sql.count("INSERT INTO item") == 4 + 2
+    assert "(1000, 'n1000', 6);" in sql and "VALUES (1001, 'x');" in sql
