@@ -377,3 +377,28 @@ def test_bulk_insert_of_many_rows(db, tmp_path):
     # 333 rows of 3 values in each multi-row INSERT; rows that name other columns, one each.
     assert sql.count("INSERT INTO item") == 4 + 2
     assert "(1000, 'n1000', 6);" in sql and "VALUES (1001, 'x');" in sql
+
+
+def test_a_failure_after_an_autocommit_block_says_what_stays(db, tmp_path):
+    path = write_script(
+        tmp_path,
+        "a1",
+        None,
+        "import sqlalchemy as sa\nfrom alembic import op",
+        """
+        op.create_table("kept", sa.Column("id", sa.Integer, primary_key=True))
+        with op.get_context().autocommit_block():
+            op.execute("SELECT 1")
+        op.create_table("lost", sa.Column("id", sa.Integer, primary_key=True))
+        op.execute("SELECT no_such_column FROM kept")
+        """,
+        "pass",
+    )
+    message = one_line_error(
+        schemadiff(tmp_path, True, "upgrade", "--url", db.url), "upgrade a1 (a1 step) failed"
+    )
+    assert "ran and stay" in message and "`+ table kept (id)`" in message
+    assert "kept" in tables(db) and "schemadiff_version" in tables(db)
+    if db.dialect != "mysql":  # MySQL's CREATE TABLE commits by itself
+        assert "autocommit_block() committed them" in message and "`+ table lost" not in message
+        assert "lost" not in tables(db)
