@@ -185,7 +185,9 @@ def assert_history_data(db) -> None:
             "Dave O'Hara",
         ),  # the data migration through op.get_bind()
     ]
-    note = f"{db.dialect} offline=False bind=True version_table_schema=None url={db.dialect}"
+    note = (
+        f"{db.dialect} offline=False bind={db.dialect} version_table_schema=None url={db.dialect}"
+    )
     assert rows(db, "SELECT id, note FROM history_note") == [(1, note)]
 
 
@@ -223,29 +225,41 @@ def test_alembic_style_history_as_sql(db, tmp_path, alembic_installed):
     assert "SET status='closed'" in sql and "POSTCOMPILE" not in sql
     # Offline, the data migration takes its op.execute() branch (context.is_offline_mode()).
     assert "SET display_name=account.name" in sql
-    note = f"{db.dialect} offline=True bind=False version_table_schema=None url={db.dialect}"
+    note = f"{db.dialect} offline=True bind={db.dialect} version_table_schema=None url={db.dialect}"
     assert note in sql
+    # op.get_bind().dialect offline: the dialect, as under Alembic's --sql.
+    json_type = {"postgresql": "JSONB", "mysql": "JSON"}.get(db.dialect, "TEXT")
+    assert f"CREATE TABLE audit_log (id INTEGER PRIMARY KEY, what {json_type});" in sql
     # autocommit_block(): COMMIT before, BEGIN after, where the dialect's SQL has transactions.
     maintenance = MAINTENANCE[db.dialect]
     around = "COMMIT;\n\n{}\n\nBEGIN;\n" if db.dialect != "mysql" else "{}\n\nUPDATE"
     assert around.format(maintenance) in sql
 
 
-def test_get_bind_under_sql_names_the_script_and_line(tmp_path, alembic_installed):
+SCRIPT_USES_THE_BIND = {
+    "execute": 'conn.execute(sa.text("UPDATE account SET name = upper(name)"))',
+    "inspect": 'assert not sa.inspect(conn).has_table("account")',
+}
+
+
+@pytest.mark.parametrize("use", SCRIPT_USES_THE_BIND)
+def test_get_bind_under_sql_names_the_script_and_line(tmp_path, alembic_installed, use):
     project = history_project(tmp_path)
+    body = (
+        f"conn = op.get_bind()\nif conn.dialect.name == 'sqlite':\n    {SCRIPT_USES_THE_BIND[use]}"
+    )
     path = write_script(
-        project,
-        "0006",
-        "0005",
-        "import sqlalchemy as sa\nfrom alembic import op",
-        'conn = op.get_bind()\nconn.execute(sa.text("UPDATE account SET name = upper(name)"))',
-        "pass",
+        project, "0006", "0005", "import sqlalchemy as sa\nfrom alembic import op", body, "pass"
     )
-    line = path.read_text().splitlines().index("    conn = op.get_bind()") + 1
-    result = schemadiff(
-        project, alembic_installed, "upgrade", "0005:0006", "--sql", "--url", "sqlite:///app.db"
+    line = path.read_text().splitlines().index(f"        {SCRIPT_USES_THE_BIND[use]}") + 1
+    args = ("upgrade", "0005:0006", "--sql", "--url", "sqlite:///app.db")
+    message = one_line_error(
+        schemadiff(project, alembic_installed, *args), f"{path}, line {line}: "
     )
-    one_line_error(result, f"{path}, line {line}: op.get_bind() needs a live database connection")
+    if use == "execute":
+        assert "op.get_bind() has no live database connection under --sql" in message
+    else:  # SQLAlchemy's own error, about the same object
+        assert "NoInspectionAvailable" in message and "OfflineBind" in message
 
 
 def test_a_setup_that_does_not_import_is_one_line(tmp_path):
