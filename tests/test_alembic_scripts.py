@@ -416,3 +416,17 @@ def test_a_failure_after_an_autocommit_block_says_what_stays(db, tmp_path):
     if db.dialect != "mysql":  # MySQL's CREATE TABLE commits by itself
         assert "autocommit_block() committed them" in message and "`+ table lost" not in message
         assert "lost" not in tables(db)
+
+
+def test_alembic_itself_runs_the_history_alike(db, tmp_path):
+    """The fixture is a real Alembic history: Alembic's own upgrade leaves the same rows."""
+    pytest.importorskip("alembic")
+    project = history_project(tmp_path)
+    ini = project / "alembic.ini"
+    url = db.url.replace("%", "%%")  # an ini value
+    ini.write_text(ini.read_text().replace("sqlite:///alembic_style.db", url))
+    upgrade = [sys.executable, "-m", "alembic", "upgrade", "head"]
+    ran = subprocess.run(upgrade, cwd=project, capture_output=True, text=True, timeout=300)
+    assert ran.returncode == 0, ran.stderr
+    assert_history_data(db)
+    assert rows(db, "SELECT version_num FROM alembic_version") == [("0005",)]
