@@ -55,7 +55,8 @@ def run_script(
     """The schema after `revision`'s upgrade or downgrade from `state`; `handler` gets each op,
     and `flush` is called where ops it holds back must run (see Operations)."""
     operations = Operations(dialect, state, handler, flush=flush)
-    module = load_module(revision)  # its errors name the script already
+    with using(operations):  # module-level code may use op too (`NAME = op.f("...")`)
+        module = load_module(revision)  # its errors name the script already
     try:
         with using(operations), alembic_names():
             getattr(module, direction)()

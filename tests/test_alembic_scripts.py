@@ -430,3 +430,32 @@ def test_alembic_itself_runs_the_history_alike(db, tmp_path):
     assert ran.returncode == 0, ran.stderr
     assert_history_data(db)
     assert rows(db, "SELECT version_num FROM alembic_version") == [("0005",)]
+
+
+def test_module_level_code_may_use_op_and_context(tmp_path, alembic_installed):
+    header = (
+        "import sqlalchemy as sa\nfrom alembic import op, context\n\n"
+        'INDEX = op.f("ix_t_name")\nOFFLINE = context.is_offline_mode()\n'
+    )
+    write_script(
+        tmp_path,
+        "a1",
+        None,
+        header,
+        """
+        op.create_table("t", sa.Column("id", sa.Integer, primary_key=True), sa.Column("name", sa.String(20)))
+        op.create_index(INDEX, "t", ["name"])
+        op.execute(f"INSERT INTO t (id, name) VALUES (1, '{OFFLINE}')")
+        """,
+        'op.drop_table("t")',
+    )
+    url = ("--url", f"sqlite:///{tmp_path / 'app.db'}")
+    assert "VALUES (1, 'True')" in ok(
+        schemadiff(tmp_path, alembic_installed, "upgrade", "--sql", *url)
+    )
+    ok(schemadiff(tmp_path, alembic_installed, "upgrade", *url))
+    engine = sa.create_engine(url[1])
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT name FROM t").all() == [("False",)]
+        assert [i["name"] for i in sa.inspect(conn).get_indexes("t")] == ["ix_t_name"]
+    engine.dispose()
