@@ -365,7 +365,12 @@ def offline_sql(config: Config, direction: str, target: str, echo: Echo) -> None
             if direction == "upgrade"
             else revisions.heads_after_downgrade(current, revision)
         )
-        _print(echo, dialect, begin + sql + version_statements(table, current, new) + commit)
+        try:
+            texts = [printed(s, dialect) for s in begin + sql + version_statements(table, current, new) + commit]
+        except sa.exc.CompileError as e:  # a value SQL text cannot hold, e.g. a dict for JSON
+            raise SchemadiffError(f"{revision.path}: --sql cannot write out its SQL: {e}") from None
+        for text in texts:
+            echo(text)
         current = new
     if direction == "downgrade" and not current:
         _print(echo, dialect, [sa.schema.DropTable(table)])

@@ -463,3 +463,26 @@ def test_module_level_code_may_use_op_and_context(tmp_path, alembic_installed):
         assert conn.exec_driver_sql("SELECT name FROM t").all() == [("False",)]
         assert [i["name"] for i in sa.inspect(conn).get_indexes("t")] == ["ix_t_name"]
     engine.dispose()
+
+
+def test_a_value_that_sql_text_cannot_hold(tmp_path):
+    """Bound online; --sql names the script instead of printing a placeholder."""
+    write_script(
+        tmp_path,
+        "a1",
+        None,
+        "import sqlalchemy as sa\nfrom alembic import op",
+        """
+        t = op.create_table("doc", sa.Column("id", sa.Integer, primary_key=True), sa.Column("body", sa.JSON))
+        op.bulk_insert(t, [{"id": 1, "body": {"a": [1, 2]}}])
+        """,
+        'op.drop_table("doc")',
+    )
+    url = ("--url", f"sqlite:///{tmp_path / 'app.db'}")
+    result = schemadiff(tmp_path, True, "upgrade", "--sql", *url)
+    one_line_error(result, "a1_step.py: --sql cannot write out its SQL: No literal value renderer")
+    ok(schemadiff(tmp_path, True, "upgrade", *url))
+    engine = sa.create_engine(url[1])
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT body FROM doc").all() == [('{"a": [1, 2]}',)]
+    engine.dispose()
