@@ -18,6 +18,7 @@ from typing import Callable, Iterator, Optional, Sequence
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from .alembic_shim import alembic_names
 from .api import connect
 from .config import Config
 from .dialects import Dialect, for_sa_dialect
@@ -110,20 +111,15 @@ class Runner:
 
     @contextmanager
     def autocommit(self) -> Iterator[None]:
-        """`op.get_context().autocommit_block()`: the work so far commits, the block runs with
-        no transaction (CREATE INDEX CONCURRENTLY), and a new transaction takes the rest."""
-        self.conn.commit()
-        self._progress.committed = len(self._progress.done)
-        level = self.conn.get_isolation_level()
-        self.conn.execution_options(isolation_level="AUTOCOMMIT")
-        self._progress.autocommit = True
-        try:
-            yield
-        finally:
-            self._progress.autocommit = False
-            self.conn.commit()
-            self.conn.execution_options(isolation_level=level)
-            self.conn.begin()
+        """`op.autocommit_block()`: the work so far commits, the block runs with no transaction
+        (CREATE INDEX CONCURRENTLY), and a new transaction takes the rest."""
+        with self.dialect.autocommit(self.conn):
+            self._progress.committed = len(self._progress.done)
+            self._progress.autocommit = True
+            try:
+                yield
+            finally:
+                self._progress.autocommit = False
 
     def migrate(self, direction: str, target: str, transaction_per_run: bool = False) -> None:
         with self.dialect.migration_lock(self.conn, self.config.lock_timeout):
@@ -177,7 +173,6 @@ class Runner:
         return True
 
     def _run(self, revision: Revision, direction: str) -> None:
-        module = load_module(revision)
         progress = self._progress = _Progress()
         state = reflect(self.conn, [*self.config.schemas, *script_schemas(revision)], self.dialect)
 
@@ -199,13 +194,19 @@ class Runner:
             autocommit=self.autocommit,
             adopt=batcher.adopt,
         )
+        with using(operations):  # module-level code may use op too (`NAME = op.f("...")`)
+            module = load_module(revision)
         # A root revision that meets tables already there: most likely a database made before
         # schemadiff managed it, which wants `stamp`, not `upgrade`.
         unmanaged = direction == "upgrade" and not revision.down_revisions and any(
             t.name != self.config.version_table for t in state.tables
         )
         try:
-            with using(operations), _flushed_before_use(self.conn, batcher):
+            with (
+                using(operations),
+                alembic_names(),
+                _flushed_before_use(self.conn, batcher),
+            ):
                 getattr(module, direction)()
                 operations.finish()
                 batcher.flush()
@@ -374,7 +375,12 @@ def offline_sql(config: Config, direction: str, target: str, echo: Echo) -> None
             if direction == "upgrade"
             else revisions.heads_after_downgrade(current, revision)
         )
-        _print(echo, dialect, begin + sql + version_statements(table, current, new) + commit)
+        try:
+            texts = [printed(s, dialect) for s in begin + sql + version_statements(table, current, new) + commit]
+        except sa.exc.CompileError as e:  # a value SQL text cannot hold, e.g. a dict for JSON
+            raise SchemadiffError(f"{revision.path}: --sql cannot write out its SQL: {e}") from None
+        for text in texts:
+            echo(text)
         current = new
     if direction == "downgrade" and not current:
         _print(echo, dialect, [sa.schema.DropTable(table)])
