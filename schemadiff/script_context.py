@@ -14,8 +14,7 @@ The project's settings that scripts read come from script_settings.py.
 from __future__ import annotations
 
 import functools
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, ContextManager, Iterator, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, ContextManager, Optional, Sequence, Union
 
 import sqlalchemy as sa
 
