@@ -286,7 +286,11 @@ def op_name(op: o.Op) -> str:
 
 
 def _detail(op: o.Op) -> dict:
-    detail = dataclasses.asdict(op)
+    # Fields left out of comparison (Execute.statement, a SQLAlchemy object) are not the op's data.
+    hidden = {f.name: f.default for f in dataclasses.fields(op) if not f.compare}
+    detail = dataclasses.asdict(dataclasses.replace(op, **hidden))
+    for name in hidden:
+        del detail[name]
     if isinstance(op, (o.AddConstraint, o.DropConstraint)):
         detail["constraint"]["kind"] = o.CONSTRAINT_KINDS[type(op.constraint)]
     return detail

@@ -258,7 +258,7 @@ class Runner:
     def _why_kept(self, progress: _Progress, kept: list) -> str:
         if len(kept) > progress.committed or not progress.committed:
             return f"{self.dialect.name} commits DDL at once"
-        return "an autocommit block committed them"
+        return "its autocommit_block() committed them"
 
     def _kept(self, progress: _Progress) -> list:
         """The ops of a failed revision that the rollback cannot undo, as the database committed them."""

@@ -12,6 +12,7 @@ from html import unescape
 from pathlib import Path
 
 import jsonschema
+import sqlalchemy as sa
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -170,14 +171,15 @@ def test_show_of_several_heads_gives_each_header_its_own_changes(example):
 def test_show_keeps_its_header_when_a_script_cannot_be_replayed(example):
     script = example / "migrations" / "versions" / "9a8b7c6d5e4f_add_isbn_to_book.py"
     source = script.read_text().replace(
-        "def upgrade() -> None:\n", "def upgrade() -> None:\n    op.get_bind()\n"
+        "def upgrade() -> None:\n",
+        "def upgrade() -> None:\n    op.get_bind().execute(sa.text('SELECT 1'))\n",
     )
     script.write_text(source)
     shown = run(example, "show", "9a8b")
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.startswith("Rev: 9a8b7c6d5e4f (head)")
     assert "Changes: cannot be read offline: " in shown.stdout
-    assert "op.get_bind() needs a database connection" in shown.stdout
+    assert "op.get_bind() has no live database connection" in shown.stdout
     assert_one_line_error(run(example, "show", "9a8b", "--format", "json"), "op.get_bind()")
 
 
@@ -388,3 +390,15 @@ def test_a_code_span_holds_any_text(text):
     html = MarkdownIt("commonmark").render(f"- {code(text)}")
     spans = re.findall(r"<code>(.*?)</code>", html, flags=re.S)
     assert [unescape(s) for s in spans] == [text]
+
+
+def test_json_of_a_statement_executed_with_bound_values_holds_its_sql():
+    """op.execute(sa.update(...)) travels with its SQLAlchemy statement, which is not JSON: the
+    JSON gives the op's SQL text."""
+    from schemadiff import ops as o
+    from schemadiff.report import as_json
+
+    statement = sa.text("UPDATE book SET title = :title").bindparams(title="x")
+    op = o.Execute("UPDATE book SET title = 'x'", None, statement)
+    detail = json.loads(as_json([op]))["changes"][0]["detail"]
+    assert detail == {"sql": "UPDATE book SET title = 'x'", "undo": None}
