@@ -12,8 +12,8 @@ from html import unescape
 from pathlib import Path
 
 import jsonschema
-import sqlalchemy as sa
 import pytest
+import sqlalchemy as sa
 from hypothesis import given
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
