@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
-from .config import _read_pyproject
+from .config import read_pyproject
 from .errors import SchemadiffError
 
 INI_SECTION = "alembic"
@@ -39,6 +39,19 @@ _UNDERSTOOD = {
     "version_table", "version_table_schema", "compare_type", "compare_server_default",
     "render_as_batch", "as_sql", "transactional_ddl", "transaction_per_migration",
 }  # fmt: skip
+_RENDERING = "it shapes the scripts Alembic writes; schemadiff writes its own (see script.py.tmpl)"
+# What to do instead of the configure() arguments that schemadiff takes from its own settings.
+_ADVICE = {
+    "include_object": 'move the function into a module and set include_object = "module:function" '
+    "under [tool.schemadiff] (exclude_tables takes plain name patterns)",
+    "include_name": 'move the function into a module and set include_name = "module:function" '
+    "under [tool.schemadiff]",
+    "include_schemas": "list the schemas besides the default one in schemas = [...] under "
+    "[tool.schemadiff]",
+    "process_revision_directives": _RENDERING,
+    "render_item": _RENDERING,
+    "user_module_prefix": _RENDERING,
+}
 
 
 @dataclass(frozen=True)
@@ -102,7 +115,7 @@ def _config_files(path: Path) -> tuple[Optional[Path], Optional[Path]]:
     else:
         raise SchemadiffError(f"--from-alembic {path}: no such file or folder")
     ini = ini if ini and ini.is_file() else None
-    toml = toml if toml.is_file() and "alembic" in _read_pyproject(toml).get("tool", {}) else None
+    toml = toml if toml.is_file() and "alembic" in read_pyproject(toml).get("tool", {}) else None
     if ini is None and toml is None:
         where = path if path.is_dir() else path.parent
         raise SchemadiffError(
@@ -164,7 +177,7 @@ class _ToolAlembic:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.shown = f"{path.name} [tool.alembic]"
-        self.section = _read_pyproject(path)["tool"]["alembic"]
+        self.section = read_pyproject(path)["tool"]["alembic"]
         self.here = {"here": path.parent.absolute().as_posix()}
 
     def value(self, key: str) -> Any:
@@ -229,7 +242,9 @@ def _path(text: str, root: Path) -> Path:
 
 def _script_location(text: Optional[str], root: Path, import_paths: tuple[Path, ...]) -> Path:
     if not text:
-        raise SchemadiffError("the Alembic settings have no script_location")
+        raise SchemadiffError(
+            "no script_location in alembic.ini [alembic] or pyproject.toml [tool.alembic]"
+        )
     package, colon, inside = text.partition(":")
     if not colon or os.path.isabs(text):
         return _path(text, root)
@@ -396,14 +411,11 @@ def _plain_string(node: object, names: dict[str, object]) -> Optional[str]:
 
 
 def _unread_arguments(module: ast.Module, shown: str) -> list[str]:
-    passed = sorted(
-        {k.arg for call in _configure_calls(module) for k in call.keywords if k.arg} - _UNDERSTOOD
-    )
-    if not passed:
-        return []
+    passed = {k.arg for call in _configure_calls(module) for k in call.keywords if k.arg}
     return [
-        f"{shown} passes {', '.join(passed)} to configure(): schemadiff does not run env.py; "
-        'see "Coming from Alembic" in schemadiff\'s README for each'
+        f"{shown} passes {name} to configure(): "
+        + _ADVICE.get(name, "schemadiff does not run env.py; set up the same another way")
+        for name in sorted(passed - _UNDERSTOOD)
     ]
 
 

@@ -118,7 +118,7 @@ def load_config(
 ) -> Config:
     """Config for the project in `root` (default: the current folder); flags that are None are unset."""
     root = Path(root or Path.cwd())
-    pyproject = _read_pyproject(root / "pyproject.toml")
+    pyproject = read_pyproject(root / "pyproject.toml")
     section = _section(pyproject, root / "pyproject.toml")
     values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in (section or {}).items()}
     line_length = pyproject.get("tool", {}).get("black", {}).get("line-length")
@@ -132,7 +132,7 @@ def load_config(
     return Config(root=root, has_section=section is not None, **values)
 
 
-def _read_pyproject(path: Path) -> dict:
+def read_pyproject(path: Path) -> dict:
     if not path.exists():
         return {}
     try:
