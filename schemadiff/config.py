@@ -53,6 +53,11 @@ class Config:
     prepend_sys_path: tuple[str, ...] = ()
     #: The longest slug (from the message) in the file names of new scripts.
     truncate_slug_length: int = 40
+    #: A module imported before revision scripts run (what env.py imported for them).
+    setup: Optional[str] = None
+    #: `module:function` filters with Alembic's signatures, next to exclude_tables (see filters.py).
+    include_name: Optional[str] = None
+    include_object: Optional[str] = None
 
     @property
     def migrations_dir(self) -> Path:
@@ -108,6 +113,9 @@ _KEYS = {
     "version_locations": list,
     "prepend_sys_path": list,
     "truncate_slug_length": int,
+    "setup": str,
+    "include_name": str,
+    "include_object": str,
 }
 
 

@@ -39,6 +39,7 @@ from . import __version__
 from .config import Config, use_import_paths
 from .errors import SchemadiffError
 from .revisions import RevisionMap, load_revisions
+from .script_settings import use_config
 from .snapshot import Snapshot, Table
 
 if TYPE_CHECKING:
@@ -220,6 +221,7 @@ def revision_map(config: Config, known: Callable[[bytes], bool] = lambda source:
                 raise SchemadiffError(f"version_locations names {where}: no such folder")
             raise SchemadiffError(f"no migrations folder at {where}: run `schemadiff init` first")
     use_import_paths(config)
+    use_config(config)  # the scripts may run from here on: they see this project's settings
     return load_revisions(*config.versions_dirs, known=known)
 
 
@@ -250,6 +252,6 @@ def offline_check(config: Config, metadata: "sa.MetaData") -> tuple[list["Op"], 
         stored = load_head(config)
         dialect = offline_dialect(stored.server)
         models = snapshot_metadata(metadata, dialect, dialect.nominal_default_schema)
-        head = scope.filter(stored.snapshot)
-        changes = compare(head, scope.filter(models))
+        head = scope.filter(stored.snapshot, compare_to=models, reflected=True)
+        changes = compare(head, scope.filter(models, compare_to=stored.snapshot))
     return changes, assess(changes, dialect, head)
