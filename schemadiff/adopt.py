@@ -44,14 +44,7 @@ def adopt_alembic(path: Path, given: Optional[Mapping[str, str]] = None) -> list
     url, url_note = _url(given.get("url") or project.url, "url" in given, project.root)
     section = _section(project, url, given.get("metadata") or project.metadata)
     verb = "Added [tool.schemadiff] to" if pyproject.exists() else "Created"
-    try:
-        existing = pyproject.read_text(encoding="utf-8") if pyproject.exists() else ""
-        separator = "\n" if existing and not existing.endswith("\n") else ""
-        pyproject.write_text(
-            existing + separator + ("\n" if existing else "") + section, encoding="utf-8"
-        )
-    except OSError as e:
-        raise SchemadiffError(f"cannot write {pyproject}: {e.strerror}") from None
+    _append(pyproject, section)
     notes = ([url_note] if url_note else []) + list(project.notes)
     return [
         f"Read {', '.join(project.sources)}",
@@ -60,6 +53,16 @@ def adopt_alembic(path: Path, given: Optional[Mapping[str, str]] = None) -> list
         *(f"Note: {note}" for note in notes),
         f"The scripts stay where they are; {project.version_table} stays the version table.",
     ]
+
+
+def _append(pyproject: Path, section: str) -> None:
+    """Adds `section` at the end of `pyproject` (made if missing), after a blank line."""
+    try:
+        existing = pyproject.read_text(encoding="utf-8") if pyproject.exists() else ""
+        gap = "" if not existing else "\n" if existing.endswith("\n") else "\n\n"
+        pyproject.write_text(existing + gap + section, encoding="utf-8")
+    except OSError as e:
+        raise SchemadiffError(f"cannot write {pyproject}: {e.strerror}") from None
 
 
 def _url(url: Optional[str], given: bool, root: Path) -> tuple[Optional[str], Optional[str]]:

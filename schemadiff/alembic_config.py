@@ -83,6 +83,10 @@ def read_alembic_project(path: Path) -> AlembicProject:
     root = (ini_path or toml_path).parent.absolute()
     ini = _AlembicIni(ini_path) if ini_path else None
     tool = _ToolAlembic(toml_path) if toml_path else None
+    if ini and not ini.parser.has_section(INI_SECTION):
+        if tool is None:
+            raise SchemadiffError(f"{ini_path}: no [{INI_SECTION}] section")
+        ini = None  # an ini for logging only, beside [tool.alembic]
     settings = _Settings(ini, tool)
     import_paths = tuple(_path(p, root) for p in settings.paths("prepend_sys_path"))
     script_location = _script_location(settings.value("script_location"), root, import_paths)
@@ -265,7 +269,10 @@ def _package_folder(package: str, search: tuple[Path, ...]) -> Optional[Path]:
             return folder / relative
     if "." in package:
         return None  # finding a submodule's spec would import its parents
-    spec = importlib.util.find_spec(package)
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        spec = None
     locations = list(spec.submodule_search_locations or []) if spec else []
     return Path(locations[0]) if locations else None
 
@@ -339,6 +346,8 @@ def _top_level_names(module: ast.Module) -> dict[str, object]:
             for target in statement.targets:
                 if isinstance(target, ast.Name):
                     names[target.id] = statement.value
+        elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+            names[statement.target.id] = statement.value
     return names
 
 
@@ -414,7 +423,9 @@ def _unread_arguments(module: ast.Module, shown: str) -> list[str]:
     passed = {k.arg for call in _configure_calls(module) for k in call.keywords if k.arg}
     return [
         f"{shown} passes {name} to configure(): "
-        + _ADVICE.get(name, "schemadiff does not run env.py; set up the same another way")
+        + _ADVICE.get(
+            name, 'schemadiff does not run env.py: see "Coming from Alembic" in its README'
+        )
         for name in sorted(passed - _UNDERSTOOD)
     ]
 

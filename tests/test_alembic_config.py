@@ -121,6 +121,18 @@ def test_a_key_in_alembic_ini_wins_over_tool_alembic(folder):
     assert project.sources == ("alembic.ini [alembic]", "pyproject.toml [tool.alembic]")
 
 
+def test_an_ini_for_logging_only_beside_tool_alembic(folder):
+    (folder / "alembic.ini").write_text("[loggers]\nkeys = root\n")
+    with pytest.raises(SchemadiffError, match=r"alembic.ini: no \[alembic\] section"):
+        read_alembic_project(folder)
+    (folder / "pyproject.toml").write_text('[tool.alembic]\nscript_location = "migrations"\n')
+    project = read_alembic_project(folder)
+    assert (project.sources, project.script_location) == (
+        ("pyproject.toml [tool.alembic]",),
+        folder / "migrations",
+    )
+
+
 def test_an_ini_given_by_name(folder):
     (folder / "deploy").mkdir()
     path = ini(folder / "deploy", "script_location = %(here)s/../migrations\n", name="prod.ini")
@@ -167,6 +179,7 @@ ENV_HEAD = "from alembic import context\n"
         ("import myapp.models as m\ntarget_metadata = m.Base.metadata\n", "myapp.models:Base"),
         ("from myapp.db import metadata\ntarget_metadata = metadata\n", "myapp.db:metadata"),
         ("from myapp import db\ntarget_metadata = db.metadata\n", "myapp:db"),
+        ("import app.db as db\ntarget_metadata: sa.MetaData = db.Model.metadata\n", "app.db:Model"),
         ("target_metadata = None\n", None),
         ("from .models import Base\ntarget_metadata = Base.metadata\n", None),
         ("class Base:\n    metadata = None\ntarget_metadata = Base.metadata\n", None),
