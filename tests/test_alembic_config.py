@@ -381,3 +381,41 @@ def test_truncate_slug_length_must_be_a_positive_integer(alembic_project):
     assert_one_line_error(
         run(alembic_project, "heads"), "truncate_slug_length must be a positive integer"
     )
+
+
+def test_the_offline_gate_sees_new_scripts_in_every_version_folder(alembic_project):
+    from schemadiff.hazard_policy import gate, parse_policy
+    from test_hazard_policy import git
+
+    branch = alembic_project / "branches"
+    branch.mkdir()
+    (alembic_project / ".gitignore").write_text("*.db\n__pycache__/\n")
+    ini_path = alembic_project / "alembic.ini"
+    ini_path.write_text(
+        ini_path.read_text()
+        .replace(
+            "prepend_sys_path = .",
+            "prepend_sys_path = .\nversion_locations = migrations/versions branches",
+        )
+        .replace("path_separator = os", "path_separator = space")
+    )
+    assert run(alembic_project, "init", "--from-alembic").returncode == 0
+    with (alembic_project / "pyproject.toml").open("a") as f:
+        f.write('review_base = "main"\n')
+    git(alembic_project, "init", "-q")
+    git(alembic_project, "add", ".")
+    git(alembic_project, "commit", "-qm", "start")
+    (branch / "5e6f7a8b9c0d_drop_year.py").write_text(
+        '"""drop year"""\nimport sqlalchemy as sa\nfrom alembic import op\n'
+        'revision = "5e6f7a8b9c0d"\ndown_revision = "4d5e6f7a8b9c"\n\n'
+        'def upgrade():\n    op.drop_column("book", "year")\n\n'
+        'def downgrade():\n    op.add_column("book", sa.Column("year", sa.Integer()))\n'
+    )
+    result = gate(load_config(alembic_project, env={}), parse_policy(["data-loss"]))
+    assert (result.scope, [r.id for r in result.revisions]) == (
+        "new against main",
+        ["5e6f7a8b9c0d"],
+    )
+    assert [(t.revision.id, t.hazard.code) for t in result.tripped] == [
+        ("5e6f7a8b9c0d", "drop-column")
+    ]
