@@ -126,6 +126,9 @@ def _section(project: AlembicProject, url: Optional[str], metadata: Optional[str
         lines.append(
             _key("prepend_sys_path", [_relative(p, root) for p in project.prepend_sys_path])
         )
+    for key in ("setup", "include_name", "include_object"):
+        if getattr(project, key):
+            lines.append(_key(key, getattr(project, key)))
     if project.truncate_slug_length != DEFAULT_SLUG_LENGTH:
         lines.append(f"truncate_slug_length = {project.truncate_slug_length}")
     return "\n".join(lines) + "\n"

@@ -12,6 +12,7 @@ import configparser
 import importlib.util
 import os
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Optional
@@ -40,6 +41,8 @@ _UNDERSTOOD = {
     "render_as_batch", "as_sql", "transactional_ddl", "transaction_per_migration",
 }  # fmt: skip
 _RENDERING = "it shapes the scripts Alembic writes; schemadiff writes its own (see script.py.tmpl)"
+_FILTERS = ("include_name", "include_object")
+_NOT_THE_PROJECT = sys.stdlib_module_names | {"alembic", "sqlalchemy"}
 # What to do instead of the configure() arguments that schemadiff takes from its own settings.
 _ADVICE = {
     "include_object": 'move the function into a module and set include_object = "module:function" '
@@ -73,6 +76,11 @@ class AlembicProject:
     version_table_schema: Optional[str] = None
     #: `module:attr` of the models, when env.py names target_metadata plainly.
     metadata: Optional[str] = None
+    #: `module:function` filters, when env.py imports them plainly.
+    include_name: Optional[str] = None
+    include_object: Optional[str] = None
+    #: The module env.py imports for its effects, imported before the scripts run.
+    setup: Optional[str] = None
     #: What could not be read plainly, and what to do about it.
     notes: tuple[str, ...] = ()
 
@@ -104,6 +112,9 @@ def read_alembic_project(path: Path) -> AlembicProject:
         version_table=env.version_table or VERSION_TABLE,
         version_table_schema=env.version_table_schema,
         metadata=env.metadata,
+        include_name=env.include_name,
+        include_object=env.include_object,
+        setup=env.setup,
         notes=env.notes,
     )
 
@@ -288,6 +299,11 @@ class EnvSettings:
     metadata: Optional[str] = None
     version_table: Optional[str] = None
     version_table_schema: Optional[str] = None
+    #: `module:function` filters that env.py imports and passes to configure().
+    include_name: Optional[str] = None
+    include_object: Optional[str] = None
+    #: The one module env.py imports only for what importing it does.
+    setup: Optional[str] = None
     notes: tuple[str, ...] = ()
 
 
@@ -302,9 +318,9 @@ def read_env(path: Path, root: Path) -> EnvSettings:
         module = ast.parse(path.read_bytes(), filename=str(path))
     except (SyntaxError, ValueError) as e:
         raise SchemadiffError(f"{path}: cannot be parsed: {_one_line(e)}") from None
-    names = _top_level_names(module)
+    names, modules = _top_level_names(module), _imported_modules(module)
     notes: list[str] = []
-    metadata = _metadata_spec(names.get("target_metadata"), names, _imported_modules(module))
+    metadata = _reference(_without_metadata(names.get("target_metadata")), names, modules)
     if metadata is None:
         notes.append(
             f'{shown} does not name target_metadata plainly: set metadata = "module:attr" '
@@ -314,12 +330,32 @@ def read_env(path: Path, root: Path) -> EnvSettings:
         _configured(module, key, names, shown, notes)
         for key in ("version_table", "version_table_schema")
     )
-    notes += _unread_arguments(module, shown)
+    filters = {key: _imported_filter(module, key, names, modules) for key in _FILTERS}
+    for key, spec in filters.items():
+        if spec:
+            notes.append(
+                f"{shown} passes {key} = {spec}: schemadiff calls it with its own snapshot values "
+                "(names, columns, types as text), not SQLAlchemy objects: check that it reads only those"
+            )
+    notes += _unread_arguments(module, shown, {key for key, spec in filters.items() if spec})
+    unused = _unused_imports(module)
+    setup = unused[0] if len(unused) == 1 else None
+    if unused:
+        notes.append(
+            f"{shown} imports {', '.join(unused)} and uses {'it' if setup else 'them'} no further: "
+            + (
+                "taken as setup, imported before the scripts run"
+                if setup
+                else "if the scripts rely on them, name one module that imports them as setup"
+            )
+        )
     if _sets_url(module):
         notes.append(
             f"{shown} sets sqlalchemy.url itself: give schemadiff that URL in SCHEMADIFF_URL or --url"
         )
-    return EnvSettings((shown,), metadata, table, schema, tuple(notes))
+    return EnvSettings(
+        (shown,), metadata, table, schema, setup=setup, notes=tuple(notes), **filters
+    )
 
 
 @dataclass(frozen=True)
@@ -351,6 +387,22 @@ def _top_level_names(module: ast.Module) -> dict[str, object]:
     return names
 
 
+def _unused_imports(module: ast.Module) -> list[str]:
+    """Modules of the project that env.py imports and never names again: what importing them
+    does (sys.path, registering types) is what the scripts rely on."""
+    used = {
+        n.id for n in ast.walk(module) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+    }
+    return [
+        alias.name
+        for statement in module.body
+        if isinstance(statement, ast.Import)
+        for alias in statement.names
+        if (alias.asname or alias.name.partition(".")[0]) not in used
+        and alias.name.partition(".")[0] not in _NOT_THE_PROJECT
+    ]
+
+
 def _imported_modules(module: ast.Module) -> set[str]:
     return {
         alias.name
@@ -360,11 +412,16 @@ def _imported_modules(module: ast.Module) -> set[str]:
     }
 
 
-def _metadata_spec(value: object, names: dict[str, object], modules: set[str]) -> Optional[str]:
-    """`module:attr` for `X`, `X.metadata` or `a.b.X.metadata`, X imported plainly; else None."""
-    chain = _dotted(value)
-    if len(chain) > 1 and chain[-1] == "metadata":
-        chain = chain[:-1]  # the Base itself: load_metadata takes its .metadata
+def _without_metadata(node: object) -> object:
+    """`X` for `X.metadata`: load_metadata takes X (a declarative Base) and reads its .metadata."""
+    if isinstance(node, ast.Attribute) and node.attr == "metadata" and _dotted(node.value):
+        return node.value
+    return node
+
+
+def _reference(node: object, names: dict[str, object], modules: set[str]) -> Optional[str]:
+    """`module:attr` for a name or dotted name whose first part is imported plainly; else None."""
+    chain = _dotted(node)
     bound = names.get(chain[0]) if chain else None
     if not isinstance(bound, _Imported):
         return None
@@ -413,14 +470,27 @@ def _configured(
     return values.pop()
 
 
+def _imported_filter(
+    module: ast.Module, key: str, names: dict[str, object], modules: set[str]
+) -> Optional[str]:
+    """`module:function` when every configure() call passes one imported function as `key`."""
+    specs = {
+        _reference(keyword.value, names, modules)
+        for call in _configure_calls(module)
+        for keyword in call.keywords
+        if keyword.arg == key
+    }
+    return specs.pop() if len(specs) == 1 and None not in specs else None
+
+
 def _plain_string(node: object, names: dict[str, object]) -> Optional[str]:
     if isinstance(node, ast.Name) and isinstance(names.get(node.id), ast.Constant):
         node = names[node.id]
     return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
 
 
-def _unread_arguments(module: ast.Module, shown: str) -> list[str]:
-    passed = {k.arg for call in _configure_calls(module) for k in call.keywords if k.arg}
+def _unread_arguments(module: ast.Module, shown: str, read: set[str]) -> list[str]:
+    passed = {k.arg for call in _configure_calls(module) for k in call.keywords if k.arg} - read
     return [
         f"{shown} passes {name} to configure(): "
         + _ADVICE.get(

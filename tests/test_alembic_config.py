@@ -419,3 +419,83 @@ def test_the_offline_gate_sees_new_scripts_in_every_version_folder(alembic_proje
     assert [(t.revision.id, t.hazard.code) for t in result.tripped] == [
         ("5e6f7a8b9c0d", "drop-column")
     ]
+
+
+def test_filters_that_env_py_imports_become_settings(tmp_path):
+    (tmp_path / "env.py").write_text(
+        ENV_HEAD + "from app import filters\nfrom app.filters import include_object as keep\n"
+        "def online(connection):\n"
+        "    context.configure(connection=connection, include_object=keep,\n"
+        "                      include_name=filters.include_name)\n"
+        "def offline():\n"
+        "    context.configure(url='x', include_object=keep, include_name=filters.include_name)\n"
+    )
+    env = read_env(tmp_path / "env.py", tmp_path)
+    assert (env.include_name, env.include_object) == (
+        "app:filters.include_name",
+        "app.filters:include_object",
+    )
+    assert not any("move the function into a module" in note for note in env.notes)
+    assert any(
+        note.startswith("env.py passes include_object = app.filters:include_object: ")
+        for note in env.notes
+    )
+
+
+def test_a_filter_defined_in_env_py_is_left_to_the_user(tmp_path):
+    (tmp_path / "env.py").write_text(
+        ENV_HEAD + "def include_object(*args):\n    return True\n"
+        "context.configure(include_object=include_object)\n"
+    )
+    env = read_env(tmp_path / "env.py", tmp_path)
+    assert env.include_object is None
+    assert any(
+        "passes include_object to configure(): move the function into a module" in n
+        for n in env.notes
+    )
+
+
+def test_the_alembic_style_fixture_adopts_its_models_and_filters(tmp_path):
+    project = tmp_path / "project"
+    shutil.copytree(
+        FIXTURES / "alembic_style", project, ignore=shutil.ignore_patterns("__pycache__", "*.db")
+    )
+    result = run(project, "init", "--from-alembic")
+    assert result.returncode == 0, result.stderr
+    config = load_config(project, env={})
+    assert (config.metadata, config.setup, config.include_name, config.include_object) == (
+        "models:metadata",
+        "history_setup",
+        "history_filters:include_name",
+        "history_filters:include_object",
+    )
+    assert (config.url, config.dir, config.version_table) == (
+        "sqlite:///alembic_style.db",
+        "migrations",
+        "alembic_version",
+    )
+
+
+@pytest.mark.parametrize(
+    "imports, setup, told",
+    [
+        ("import os\nimport sqlalchemy\nimport alembic.op\n", None, None),
+        (
+            "import myapp.types  # noqa: F401\n",
+            "myapp.types",
+            "imports myapp.types and uses it no further: taken as setup",
+        ),
+        ("import myapp.types\nx = myapp.types.X\n", None, None),
+        (
+            "import a_setup\nimport b_setup\n",
+            None,
+            "imports a_setup, b_setup and uses them no further: if the scripts rely",
+        ),
+    ],
+)
+def test_a_module_env_py_imports_for_its_effects_is_setup(tmp_path, imports, setup, told):
+    (tmp_path / "env.py").write_text(ENV_HEAD + imports)
+    env = read_env(tmp_path / "env.py", tmp_path)
+    assert env.setup == setup
+    notes = [note for note in env.notes if "no further" in note]
+    assert [told in note for note in notes] == ([] if told is None else [True])
