@@ -173,7 +173,7 @@ def init_command(ctx: click.Context, directory: Optional[str], alembic_path: Opt
         from .adopt import adopt_alembic
 
         if directory:
-            raise SchemadiffError(f"init --from-alembic takes no DIRECTORY ({directory}): the scripts stay where Alembic has them")
+            raise SchemadiffError(f"init --from-alembic takes no DIRECTORY ({directory}): the scripts stay put")
         for line in adopt_alembic(Path(alembic_path), given):
             click.echo(line)
         return 0

@@ -294,6 +294,18 @@ def test_init_from_alembic_changes_nothing_when_a_section_exists(alembic_project
     assert (alembic_project / "pyproject.toml").read_text() == before
 
 
+def test_init_from_alembic_takes_no_directory_nor_dir(alembic_project):
+    assert_one_line_error(
+        run(alembic_project, "init", "--from-alembic", ".", "db"),
+        "init --from-alembic takes no DIRECTORY (db): the scripts stay put",
+    )
+    assert_one_line_error(
+        run(alembic_project, "init", "--from-alembic", "--dir", "db"),
+        "takes the migrations folder from script_location: drop --dir",
+    )
+    assert not (alembic_project / "pyproject.toml").exists()
+
+
 def test_a_url_with_a_password_is_never_written(alembic_project):
     ini_path = alembic_project / "alembic.ini"
     secret = "postgresql+psycopg://app:s3cret@db.example/app"
