@@ -177,3 +177,19 @@ def test_the_version_table_is_made_as_alembic_makes_it(db, project):
     schemadiff(project, "stamp", MID_POINT)
     assert definition() == by_alembic
     assert_same_current(project, MID_POINT)
+
+
+@pytest.mark.parametrize("db", DIALECTS, indirect=True)
+def test_the_alembic_style_history_runs_after_init_from_alembic_alone(db, tmp_path):
+    """fixtures/alembic_style (filters, setup, data migrations): adopted with no edit but its URL."""
+    folder = tmp_path / "style"
+    shutil.copytree(
+        FIXTURES / "alembic_style", folder, ignore=shutil.ignore_patterns("__pycache__", "*.db")
+    )
+    ini = folder / "alembic.ini"
+    ini.write_text(ini.read_text().replace("sqlite:///alembic_style.db", db.url.replace("%", "%%")))
+    adopt(folder)
+    for target in ("head", "base", "head"):
+        schemadiff(folder, "downgrade" if target == "base" else "upgrade", target)
+    assert alembic(folder, "current") == schemadiff(folder, "current")
+    assert schemadiff(folder, "check") == "No differences: the database matches the models.\n"
