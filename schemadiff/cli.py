@@ -14,7 +14,7 @@ from typing import Optional, Sequence
 import click
 
 from . import __version__
-from .config import Config, load_config, load_metadata
+from .config import Config, load_config, load_models
 from .errors import SchemadiffError
 
 # Each command imports the parts it uses inside its body: a command pays only for what it runs.
@@ -49,7 +49,7 @@ def _against_models(config: Config, compute):
     from .api import Scope, connect
 
     url = config.require_url()
-    metadata = load_metadata(config.require_metadata(), config.root)
+    metadata = load_models(config)
     with connect(url) as conn:
         return compute(conn, metadata, Scope.from_config(config))
 
@@ -142,7 +142,7 @@ def check_command(ctx: click.Context, offline: bool, fail_on, base, rev_range, f
     if offline:
         from .head_snapshot import offline_check
 
-        changes, found = offline_check(config, load_metadata(config.require_metadata(), config.root))
+        changes, found = offline_check(config, load_models(config))
         notes = ["The models are ahead of the revisions: run schemadiff generate"] if changes else []
         clean = "No differences: the models match the head snapshot."
         result = gate(config, policy, None, base, rev_range) if policy.fail_on else None
@@ -183,14 +183,27 @@ def snapshot_command(ctx: click.Context, dev_url: Optional[str]) -> int:
 
 @cli.command("init")
 @click.argument("directory", required=False)
+@click.option(
+    "--from-alembic", "alembic_path", is_flag=False, flag_value=".", metavar="[PATH]",
+    help="Adopt the Alembic project in PATH (a folder or an alembic.ini; default: here): "
+    "write [tool.schemadiff] for its scripts and alembic_version, and move nothing.",
+)
 @_global_options
 @click.pass_context
-def init_command(ctx: click.Context, directory: Optional[str]) -> int:
+def init_command(ctx: click.Context, directory: Optional[str], alembic_path: Optional[str]) -> int:
     """Create the migrations folder (and a [tool.schemadiff] section if there is none)."""
+    given = dict(ctx.find_root().meta.get(_FLAGS, {}))
+    if alembic_path is not None:
+        from .adopt import adopt_alembic
+
+        if directory:
+            raise SchemadiffError(f"init --from-alembic takes no DIRECTORY ({directory}): the scripts stay put")
+        for line in adopt_alembic(Path(alembic_path), given):
+            click.echo(line)
+        return 0
     from .scripts import init_project
 
     config = _config(ctx)
-    given = dict(ctx.find_root().meta.get(_FLAGS, {}))
     if directory:
         config = dataclasses.replace(config, dir=directory)
         given["dir"] = directory
@@ -225,7 +238,7 @@ def generate_command(ctx: click.Context, message: str, empty: bool, rev_id: Opti
         result = generate_revision(config, message, rev_id=rev_id)
     else:
         url = config.require_url()
-        metadata = load_metadata(config.require_metadata(), config.root)
+        metadata = load_models(config)
         ask = _ask_rename if sys.stdin.isatty() and sys.stdout.isatty() else None
         with connect(url) as conn:
             result = generate_revision(config, message, conn, metadata, rev_id=rev_id, renames=renames, ask=ask)

@@ -47,6 +47,12 @@ class Config:
     dialect: Optional[str] = None
     #: A server where `schemadiff snapshot` may create and drop a scratch database.
     dev_url: Optional[str] = None
+    #: Folders of revision scripts, relative to root; none means `<dir>/versions`.
+    version_locations: tuple[str, ...] = ()
+    #: Folders, relative to root, put first on sys.path before the models or scripts are imported.
+    prepend_sys_path: tuple[str, ...] = ()
+    #: The longest slug (from the message) in the file names of new scripts.
+    truncate_slug_length: int = 40
     #: A module imported before revision scripts run (what env.py imported for them).
     setup: Optional[str] = None
     #: `module:function` filters with Alembic's signatures, next to exclude_tables (see filters.py).
@@ -58,8 +64,21 @@ class Config:
         return self.root / self.dir
 
     @property
+    def versions_dirs(self) -> tuple[Path, ...]:
+        """Every folder of revision scripts; the first one takes new scripts that start a branch."""
+        if self.version_locations:
+            return tuple(self.root / location for location in self.version_locations)
+        return (self.migrations_dir / "versions",)
+
+    @property
     def versions_dir(self) -> Path:
-        return self.migrations_dir / "versions"
+        """The first folder of revision scripts."""
+        return self.versions_dirs[0]
+
+    @property
+    def import_paths(self) -> tuple[Path, ...]:
+        """What goes first on sys.path for the models and the scripts' own imports."""
+        return tuple(self.root / path for path in self.prepend_sys_path) or (self.root,)
 
     def require_url(self) -> str:
         if not self.url:
@@ -91,6 +110,9 @@ _KEYS = {
     "review_base": str,
     "dialect": str,
     "dev_url": str,
+    "version_locations": list,
+    "prepend_sys_path": list,
+    "truncate_slug_length": int,
     "setup": str,
     "include_name": str,
     "include_object": str,
@@ -104,7 +126,7 @@ def load_config(
 ) -> Config:
     """Config for the project in `root` (default: the current folder); flags that are None are unset."""
     root = Path(root or Path.cwd())
-    pyproject = _read_pyproject(root / "pyproject.toml")
+    pyproject = read_pyproject(root / "pyproject.toml")
     section = _section(pyproject, root / "pyproject.toml")
     values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in (section or {}).items()}
     line_length = pyproject.get("tool", {}).get("black", {}).get("line-length")
@@ -118,7 +140,7 @@ def load_config(
     return Config(root=root, has_section=section is not None, **values)
 
 
-def _read_pyproject(path: Path) -> dict:
+def read_pyproject(path: Path) -> dict:
     if not path.exists():
         return {}
     try:
@@ -136,12 +158,33 @@ def _section(data: dict, path: Path) -> Optional[dict]:
         if expected is None:
             known = ", ".join(sorted(_KEYS))
             raise SchemadiffError(f"{path}: unknown key {key!r} in [tool.schemadiff] (known: {known})")
-        if not isinstance(value, expected) or (
-            expected is list and not all(isinstance(v, str) for v in value)
-        ):
-            kind = "a list of strings" if expected is list else "a string"
+        if not _is_a(value, expected):
+            kind = {list: "a list of strings", int: "a positive integer", str: "a string"}[expected]
             raise SchemadiffError(f"{path}: [tool.schemadiff] {key} must be {kind}")
     return section
+
+
+def _is_a(value: Any, expected: type) -> bool:
+    if expected is list:
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    if expected is int:  # TOML's true is an int to Python, not a length
+        return isinstance(value, int) and not isinstance(value, bool) and value > 0
+    return isinstance(value, expected)
+
+
+def use_import_paths(config: Config) -> None:
+    """Puts `config.import_paths` first on sys.path, in their order, as Alembic does with
+    prepend_sys_path: scripts and models import the project's own modules."""
+    for path in reversed(config.import_paths):
+        if str(path) in sys.path:
+            sys.path.remove(str(path))
+        sys.path.insert(0, str(path))
+
+
+def load_models(config: Config) -> "sa.MetaData":
+    """The configured models, imported with the configured import paths."""
+    use_import_paths(config)
+    return load_metadata(config.require_metadata(), config.root)
 
 
 def load_metadata(spec: str, root: Path) -> "sa.MetaData":

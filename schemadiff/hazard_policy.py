@@ -160,7 +160,7 @@ def _select(
         )
     from .git_base import new_scripts
 
-    new = new_scripts(config.versions_dir, base)
+    new = set().union(*(new_scripts(folder, base) for folder in config.versions_dirs))
     return f"new against {base}", [r for r in revisions if r.path.resolve() in new]
 
 

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Optional
 
 from . import __version__
-from .config import Config
+from .config import Config, use_import_paths
 from .errors import SchemadiffError
 from .renames import Renames, hinted
 from .revisions import RevisionMap, load_revisions
@@ -213,10 +213,21 @@ def load_head(config: Config) -> HeadSnapshot:
 
 
 def revision_map(config: Config, known: Callable[[bytes], bool] = lambda source: False) -> RevisionMap:
-    if not config.versions_dir.is_dir():
-        raise SchemadiffError(f"no migrations folder at {config.dir}/versions: run `schemadiff init` first")
+    """The scripts' graph. Scripts may run from here on, so their import paths are set now, as
+    Alembic sets them when it reads the script folder."""
+    for folder in config.versions_dirs:
+        if not folder.is_dir():
+            where = _relative(folder, config.root)
+            if config.version_locations:
+                raise SchemadiffError(f"version_locations names {where}: no such folder")
+            raise SchemadiffError(f"no migrations folder at {where}: run `schemadiff init` first")
+    use_import_paths(config)
     use_config(config)  # the scripts may run from here on: they see this project's settings
-    return load_revisions(config.versions_dir, known)
+    return load_revisions(*config.versions_dirs, known=known)
+
+
+def _relative(path: Path, root: Path) -> str:
+    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
 
 
 def offline_changes(config: Config, metadata: "sa.MetaData") -> list["Op"]:

@@ -182,9 +182,9 @@ class MigrationRunner:
 
 @_readable
 def _models(config: "Config") -> "sa.MetaData":
-    from .config import load_metadata
+    from .config import load_models
 
-    return load_metadata(config.require_metadata(), config.root)
+    return load_models(config)
 
 
 # -- fixtures ------------------------------------------------------------------------------------

@@ -50,16 +50,20 @@ def new_revision_id() -> str:
 # Loading
 
 
-def load_revisions(versions_dir: Path, known: Callable[[bytes], bool] = lambda source: False) -> RevisionMap:
-    """Every revision script under `versions_dir`, subfolders included, as a checked graph.
+def load_revisions(*versions_dirs: Path, known: Callable[[bytes], bool] = lambda source: False) -> RevisionMap:
+    """Every revision script under the `versions_dirs`, subfolders included, as a checked graph.
 
     `known(source)` tells a script that was run whole before, unchanged since (the head snapshot
     has its hash), so its syntax is sound: only its header, where the revision fields are, is
     parsed. A script that creates a thousand tables takes a while to parse whole.
     """
-    if not versions_dir.is_dir():
-        raise SchemadiffError(f"{versions_dir}: no such folder")
-    return RevisionMap(parse_script(path, known) for path in _script_paths(versions_dir))
+    paths: dict[Path, Path] = {}
+    for versions_dir in versions_dirs:
+        if not versions_dir.is_dir():
+            raise SchemadiffError(f"{versions_dir}: no such folder")
+        # One folder may lie inside another: each script counts once.
+        paths.update((path.resolve(), path) for path in _script_paths(versions_dir))
+    return RevisionMap(parse_script(path, known) for path in sorted(paths.values()))
 
 
 def _script_paths(versions_dir: Path) -> list[Path]:

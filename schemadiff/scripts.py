@@ -27,7 +27,6 @@ from .scratch import rebuild_head_snapshot
 from .version_table import read_versions
 
 TEMPLATE_NAME = "script.py.tmpl"
-SLUG_LENGTH = 40
 
 CONFIG_SECTION = """
 [tool.schemadiff]
@@ -53,7 +52,8 @@ def init_project(config: Config, given: Optional[Mapping[str, str]] = None) -> l
         raise SchemadiffError(f"{config.dir} exists already: nothing was changed")
     done = [f"Created {config.dir}/versions", f"Created {config.dir}/{TEMPLATE_NAME}"]
     try:
-        config.versions_dir.mkdir(parents=True)
+        folder.mkdir(parents=True)
+        config.versions_dir.mkdir(parents=True, exist_ok=True)
         (folder / TEMPLATE_NAME).write_text(DEFAULT_TEMPLATE, encoding="utf-8")
         if not config.has_section:
             pyproject = config.root / "pyproject.toml"
@@ -139,7 +139,7 @@ def generate_revision(
     now = now or datetime.now(timezone.utc)
     info = ScriptInfo(message, rev, (head,) if head else (), now.strftime("%Y-%m-%d %H:%M:%S UTC"))
     source = render_script(ops, info, dialect or _any_dialect(), _template(config), config.line_length, database)
-    path = script_path(config, file_name(config.file_template, rev, message, now))
+    path = script_path(config, _folder_for(config, revisions, info.down_revision), _file_name(config, rev, message, now))
     _write(path, source)
     return Generated(tuple(ops), path, rev, update_head_snapshot(config))
 
@@ -157,7 +157,11 @@ def merge_revisions(config: Config, message: str, targets: tuple[str, ...], rev_
     now = now or datetime.now(timezone.utc)
     info = ScriptInfo(message, rev, tuple(parents), now.strftime("%Y-%m-%d %H:%M:%S UTC"))
     source = render_script([], info, _any_dialect(), _template(config), config.line_length)
-    path = script_path(config, file_name(config.file_template, rev, message, now))
+    path = script_path(
+        config,
+        _folder_for(config, revisions, info.down_revision),
+        _file_name(config, rev, message, now),
+    )
     _write(path, source)
     return Generated((), path, rev, update_head_snapshot(config))
 
@@ -207,22 +211,26 @@ def _template(config: Config) -> str:
     return path.read_text(encoding="utf-8") if path.exists() else DEFAULT_TEMPLATE
 
 
-def slugify(message: str) -> str:
+def slugify(message: str, length: int = 40) -> str:
     """'Add username constraint on user!' -> 'add_username_constraint_on_user', cut at a word."""
     words = re.sub(r"\W+", " ", message.lower()).split()
     slug = ""
     for word in words:
         candidate = f"{slug}_{word}" if slug else word
-        if len(candidate) > SLUG_LENGTH:
+        if len(candidate) > length:
             break
         slug = candidate
-    return slug or (words[0][:SLUG_LENGTH] if words else "")
+    return slug or (words[0][:length] if words else "")
 
 
-def file_name(template: str, rev: str, message: str, now: datetime) -> str:
+def _file_name(config: Config, rev: str, message: str, now: datetime) -> str:
+    return file_name(config.file_template, rev, message, now, config.truncate_slug_length)
+
+
+def file_name(template: str, rev: str, message: str, now: datetime, slug_length: int = 40) -> str:
     tokens = {
         "rev": rev,
-        "slug": slugify(message),
+        "slug": slugify(message, slug_length),
         "year": now.year,
         "month": now.month,
         "day": now.day,
@@ -239,17 +247,32 @@ def file_name(template: str, rev: str, message: str, now: datetime) -> str:
         raise SchemadiffError(f"file_template {template!r}: {e!r} is not a known token") from None
 
 
-def script_path(config: Config, name: str) -> Path:
-    """Where the script called `name` goes; file_template may put it in a subfolder of versions/."""
+def _folder_for(config: Config, revisions: RevisionMap, parents: tuple[str, ...]) -> Path:
+    """The versions folder that holds the first parent's script (several folders often keep one
+    branch each, as under Alembic); the first folder for a script that starts from base."""
+    for parent in parents[:1]:
+        where = revisions.get(parent).path.resolve()
+        for folder in config.versions_dirs:
+            if where.is_relative_to(folder.resolve()):
+                return folder
+    return config.versions_dir
+
+
+def script_path(config: Config, folder: Path, name: str) -> Path:
+    """Where the script called `name` goes in `folder`; file_template may make a subfolder."""
     relative = Path(name + ".py")
     if relative.is_absolute() or ".." in relative.parts or any(
         part.startswith(("_", ".")) for part in relative.parts
     ):
         raise SchemadiffError(
             f"file_template {config.file_template!r} makes {relative}: it must stay inside "
-            f"{config.dir}/versions, with no name starting with _ or . (those are skipped)"
+            f"{_relative(folder, config.root)}, with no name starting with _ or . (those are skipped)"
         )
-    return config.versions_dir / relative
+    return folder / relative
+
+
+def _relative(path: Path, root: Path) -> str:
+    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
 
 
 def _write(path: Path, source: str) -> None:

@@ -9,10 +9,12 @@ from sqlalchemy.engine import Connection
 
 
 def version_table(name: str, schema: Optional[str] = None) -> sa.Table:
+    """The table as Alembic makes it too, key name included: either tool may carry on from the other."""
     return sa.Table(
         name,
         sa.MetaData(),
-        sa.Column("version_num", sa.String(32), primary_key=True),
+        sa.Column("version_num", sa.String(32), nullable=False),
+        sa.PrimaryKeyConstraint("version_num", name=f"{name}_pkc"),
         schema=schema,
     )
 
