@@ -6,6 +6,7 @@ This is how offline SQL knows the schema at the start of its range, and how `gen
 
 from __future__ import annotations
 
+import traceback
 from types import ModuleType
 from typing import Callable, Optional, Sequence
 
@@ -67,8 +68,14 @@ def run_script(
             getattr(module, direction)()
             flush(None)
     except SchemadiffError as e:
-        raise SchemadiffError(f"{revision.path}: {e}") from None
+        raise type(e)(f"{revision.path}{_line_of(e, revision)}: {e}") from None
     return operations.state
+
+
+def _line_of(error: Exception, revision: Revision) -> str:
+    """`, line N` of the script's call that raised `error`; empty when it did not come from one."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == str(revision.path)]
+    return f", line {frames[-1].lineno}" if frames else ""
 
 
 def replay(revisions: RevisionMap, upto: Sequence[str], dialect: Dialect) -> Snapshot:
