@@ -87,7 +87,7 @@ def resolve_start(
         stored = committed(config, revisions, dialect)
         return stored if stored and stored.precedes(revisions, upto) else BASE
     if "://" in start_from:
-        return from_database(start_from, config, dialect)
+        return from_database(start_from, config, revisions, dialect)
     return from_file(Path(start_from), revisions, dialect)
 
 
@@ -121,7 +121,9 @@ def from_file(
     return ReplayStart((stored.head,) if stored.head else (), stored.snapshot, shown)
 
 
-def from_database(url: str, config: Config, dialect: "Dialect") -> ReplayStart:
+def from_database(
+    url: str, config: Config, revisions: RevisionMap, dialect: "Dialect"
+) -> ReplayStart:
     """The database at `url`, reflected, at the revision(s) its version table holds."""
     from .api import connect
     from .dialects import for_sa_dialect
@@ -130,13 +132,13 @@ def from_database(url: str, config: Config, dialect: "Dialect") -> ReplayStart:
 
     masked = mask_url(url)
     with connect(url) as conn:
-        found = for_sa_dialect(conn.dialect).name
-        if found != dialect.name:
+        found = for_sa_dialect(conn.dialect)  # the server's own: it knows the server's version
+        if found.name != dialect.name:
             raise SchemadiffError(
-                f"--start-from {masked} is a {found} database; this replay is for {dialect.name}"
+                f"--start-from {masked} is a {found.name} database; this replay is for {dialect.name}"
             )
         heads = read_versions(conn, config.version_table, config.version_table_schema)
-        snap = reflect(conn, config.schemas, dialect)
+        snap = reflect(conn, config.schemas, found)
     unknown = [rev for rev in heads if rev not in revisions]
     if unknown:
         raise SchemadiffError(f"{masked} is stamped with {', '.join(unknown)}, which no script has")
