@@ -64,6 +64,8 @@ class Project:
     model_modules: tuple
     #: `module:attr` of the MetaData
     metadata: str
+    #: `module:attr` of a MetaData that the project's own code creates before it runs the history
+    created_before: Optional[str] = None
 
 
 PROJECTS = (
@@ -84,6 +86,8 @@ PROJECTS = (
             "mlflow.store.workspace.dbmodels.models",
         ),
         "mlflow.store.db.base_sql_model:Base.metadata",
+        # mlflow.store.db.utils._initialize_tables: create_all of the initial models, then upgrade.
+        "mlflow.store.tracking.dbmodels.initial_models:Base.metadata",
     ),
     Project(
         "prefect",
@@ -176,7 +180,12 @@ def run_worker(python: Path, project: Project, dialect: str, timeout: float) -> 
 
 
 def print_table(project: Project, dialects: list, rows: list) -> None:
-    print(f"\n### {project.requirement}\n")
+    before = (
+        f" (first, as the project does: create_all of `{project.created_before}`)"
+        if project.created_before
+        else ""
+    )
+    print(f"\n### {project.requirement}{before}\n")
     header = (
         "| database | schemadiff upgrade head | first failure | check vs models | "
         "Alembic upgrade head | Alembic compare | schemadiff check on Alembic's database |"
@@ -243,6 +252,9 @@ def worker(project: str, dialect: str, timeout: float) -> dict:
             scratch_database(dialect, folder, f"sd_hist_{project}_{os.getpid()}_al") as al_url,
         ):
             write_project(folder, spec, versions, sd_url)
+            if spec.created_before:
+                for url in (sd_url, al_url):
+                    create_all(spec.created_before, url)
             total = len(revision_ids(folder))
             result = {"total": total}
             result.update(run_schemadiff(folder, sd_url, timeout))
@@ -269,6 +281,22 @@ def write_project(folder: Path, spec: Project, versions: Path, url: str) -> None
             dir = "migrations"
             version_table = "alembic_version"
             """))
+
+
+def create_all(spec: str, url: str) -> None:
+    import importlib
+
+    import sqlalchemy as sa
+
+    module, _, attr = spec.partition(":")
+    metadata = importlib.import_module(module)
+    for name in attr.split("."):
+        metadata = getattr(metadata, name)
+    engine = sa.create_engine(url)
+    try:
+        metadata.create_all(engine)
+    finally:
+        engine.dispose()
 
 
 def revision_ids(folder: Path) -> list:
