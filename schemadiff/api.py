@@ -70,7 +70,10 @@ def snapshots(conn: Connection, metadata: sa.MetaData, scope: Scope = Scope()) -
     with gc_paused():
         database = reflect(conn, schemas=[*scope.schemas, *model_schemas], dialect=dialect)
         models = snapshot_metadata(metadata, dialect, default)
-    return scope.filter(database, default), scope.filter(models, default)
+    return (
+        scope.filter(database, default, compare_to=models, reflected=True),
+        scope.filter(models, default, compare_to=database),
+    )
 
 
 def diff(conn: Connection, metadata: sa.MetaData, scope: Scope = Scope()) -> list[Op]:

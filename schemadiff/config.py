@@ -47,6 +47,11 @@ class Config:
     dialect: Optional[str] = None
     #: A server where `schemadiff snapshot` may create and drop a scratch database.
     dev_url: Optional[str] = None
+    #: A module imported before revision scripts run (what env.py imported for them).
+    setup: Optional[str] = None
+    #: `module:function` filters with Alembic's signatures, next to exclude_tables (see filters.py).
+    include_name: Optional[str] = None
+    include_object: Optional[str] = None
 
     @property
     def migrations_dir(self) -> Path:
@@ -86,6 +91,9 @@ _KEYS = {
     "review_base": str,
     "dialect": str,
     "dev_url": str,
+    "setup": str,
+    "include_name": str,
+    "include_object": str,
 }
 
 

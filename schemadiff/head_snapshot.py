@@ -39,6 +39,7 @@ from . import __version__
 from .config import Config
 from .errors import SchemadiffError
 from .revisions import RevisionMap, load_revisions
+from .script_settings import use_config
 from .snapshot import Snapshot, Table
 
 if TYPE_CHECKING:
@@ -213,6 +214,7 @@ def load_head(config: Config) -> HeadSnapshot:
 def revision_map(config: Config, known: Callable[[bytes], bool] = lambda source: False) -> RevisionMap:
     if not config.versions_dir.is_dir():
         raise SchemadiffError(f"no migrations folder at {config.dir}/versions: run `schemadiff init` first")
+    use_config(config)  # the scripts may run from here on: they see this project's settings
     return load_revisions(config.versions_dir, known)
 
 
@@ -239,6 +241,6 @@ def offline_check(config: Config, metadata: "sa.MetaData") -> tuple[list["Op"], 
         stored = load_head(config)
         dialect = offline_dialect(stored.server)
         models = snapshot_metadata(metadata, dialect, dialect.nominal_default_schema)
-        head = scope.filter(stored.snapshot)
-        changes = compare(head, scope.filter(models))
+        head = scope.filter(stored.snapshot, compare_to=models, reflected=True)
+        changes = compare(head, scope.filter(models, compare_to=stored.snapshot))
     return changes, assess(changes, dialect, head)

@@ -22,6 +22,7 @@ from .dialects.base import Dialect
 from .errors import SchemadiffError
 from .compare import match_items
 from .from_metadata import SnapshotBuilder
+from .script_context import ContextOps, written_sql
 from .state import apply, find_column, find_table
 from .to_metadata import to_table
 
@@ -35,7 +36,7 @@ _CONSTRAINT_TYPES = {
 }
 
 
-class Operations:
+class Operations(ContextOps):
     """One script run: `handler` receives each Op; `state` follows along.
 
     `flush(table_key)` (None: every table) asks the handler to run the ops it holds back for
@@ -76,15 +77,21 @@ class Operations:
         """Marks a name as final: no naming convention applies to it again."""
         return sa.sql.elements.conv(name)
 
-    def get_bind(self) -> sa.engine.Connection:
-        if self._bind is None:
-            raise SchemadiffError("op.get_bind() needs a database connection; it has none in --sql mode")
-        self.flush(None)
-        return self._bind
-
-    def execute(self, sqltext: Union[str, sa.sql.ClauseElement], undo: Optional[str] = None) -> None:
-        sql = sqltext if isinstance(sqltext, str) else str(sqltext.compile(dialect=self.dialect.sa_dialect))
-        self.run(o.Execute(sql, undo))
+    def execute(
+        self,
+        sqltext: Union[str, sa.sql.ClauseElement],
+        undo: Optional[str] = None,
+        execution_options: Optional[dict] = None,
+    ) -> None:
+        """A string runs as written; a SQLAlchemy statement (or a string with execution_options,
+        as Alembic runs every string: sa.text()) runs with its values bound, and --sql writes them in."""
+        if isinstance(sqltext, str) and not execution_options:
+            self.run(o.Execute(sqltext, undo))
+            return
+        statement = sa.text(sqltext) if isinstance(sqltext, str) else sqltext
+        if execution_options:
+            statement = statement.execution_options(**execution_options)
+        self.run(o.Execute(written_sql(statement, self.dialect), undo, statement))
 
     # -- tables -----------------------------------------------------------------------------
     def create_table(self, table_name: str, *items: Any, schema: Optional[str] = None, comment: Optional[str] = None, **kw: Any) -> sa.Table:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Optional, Union
+from typing import Any, Optional, Union
 
 from .errors import SchemadiffError
 from .snapshot import (
@@ -281,10 +281,15 @@ class AlterDomain:
 
 @dataclass(frozen=True)
 class Execute:
-    """Hand-written SQL; `undo` is the SQL that reverses it, when the author gave one."""
+    """Hand-written SQL; `undo` is the SQL that reverses it, when the author gave one.
+
+    `sql` is the text, values written in. A SQLAlchemy statement (op.execute(sa.update(...)))
+    also travels as `statement`, which runs with its values bound; ops compare by their text.
+    """
 
     sql: str
     undo: Optional[str] = None
+    statement: Any = dataclasses.field(default=None, compare=False, repr=False)
 
     def reverse(self) -> "Execute":
         if self.undo is None:

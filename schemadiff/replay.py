@@ -11,44 +11,37 @@ from types import ModuleType
 from typing import Callable, Optional, Sequence
 
 from . import ops as o
+from .alembic_shim import alembic_names, is_alembic, missing_part
 from .dialects.base import Dialect
 from .errors import SchemadiffError
 from .operations import Operations, using
 from .revisions import Revision, RevisionMap
+from .script_settings import import_setup
 from .snapshot import Snapshot
 
 
 def load_module(revision: Revision) -> ModuleType:
-    """The script as a module; compiled in memory, so that no __pycache__ lands in the versions folder."""
+    """The script as a module; compiled in memory, so that no __pycache__ lands in the versions folder.
+
+    Scripts written for Alembic load as they are: see alembic_shim.py.
+    """
+    import_setup()
     module = ModuleType(f"schemadiff_revision_{revision.id}")
     module.__file__ = str(revision.path)
     try:
         source = revision.path.read_bytes()
-        exec(compile(source, str(revision.path), "exec"), module.__dict__)
+        with alembic_names():
+            exec(compile(source, str(revision.path), "exec"), module.__dict__)
     except ModuleNotFoundError as e:
-        if _is_alembic(e.name or ""):
-            raise SchemadiffError(_alembic_import(revision)) from None
+        if is_alembic(e.name or ""):
+            raise SchemadiffError(missing_part(revision.path, e.name)) from None
         raise SchemadiffError(f"{revision.path}: cannot load: {type(e).__name__}: {e}") from None
     except Exception as e:
         raise SchemadiffError(f"{revision.path}: cannot load: {type(e).__name__}: {e}") from None
-    # With Alembic installed the import works, but its `op` only runs under Alembic's own context.
-    if _is_alembic(getattr(getattr(module, "op", None), "__name__", "")):
-        raise SchemadiffError(_alembic_import(revision))
     for function in ("upgrade", "downgrade"):
         if not callable(getattr(module, function, None)):
             raise SchemadiffError(f"{revision.path}: has no {function}() function")
     return module
-
-
-def _is_alembic(module_name: str) -> bool:
-    return module_name.partition(".")[0] == "alembic"
-
-
-def _alembic_import(revision: Revision) -> str:
-    return (
-        f"{revision.path}: imports op from alembic, which schemadiff does not run: "
-        "write `from schemadiff import op` instead (the op calls keep Alembic's names)"
-    )
 
 
 def run_script(
@@ -64,18 +57,18 @@ def run_script(
     operations = Operations(dialect, state, handler, flush=flush)
     module = load_module(revision)  # its errors name the script already
     try:
-        with using(operations):
+        with using(operations), alembic_names():
             getattr(module, direction)()
             flush(None)
     except SchemadiffError as e:
-        raise type(e)(f"{revision.path}{_line_of(e, revision)}: {e}") from None
+        raise type(e)(f"{revision.path}{_line(e, revision)}: {e}") from None  # MissingObject stays one
     return operations.state
 
 
-def _line_of(error: Exception, revision: Revision) -> str:
-    """`, line N` of the script's call that raised `error`; empty when it did not come from one."""
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == str(revision.path)]
-    return f", line {frames[-1].lineno}" if frames else ""
+def _line(error: Exception, revision: Revision) -> str:
+    """`, line N`: where in the script the error came from, when it did."""
+    lines = [f.lineno for f in traceback.extract_tb(error.__traceback__) if f.filename == str(revision.path)]
+    return f", line {lines[-1]}" if lines else ""
 
 
 def replay(revisions: RevisionMap, upto: Sequence[str], dialect: Dialect) -> Snapshot:

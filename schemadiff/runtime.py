@@ -18,6 +18,7 @@ from typing import Callable, Iterator, Optional, Sequence
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from .alembic_shim import alembic_names
 from .api import connect
 from .config import Config
 from .dialects import Dialect, for_sa_dialect
@@ -93,11 +94,18 @@ class Runner:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
+        """A transaction, or the one under way. It ends with whichever is current then: a script's
+        autocommit_block() commits the first and begins another."""
         if self.conn.in_transaction():
             yield
-        else:
-            with self.conn.begin():
-                yield
+            return
+        self.conn.begin()
+        try:
+            yield
+        except BaseException:
+            self.conn.rollback()
+            raise
+        self.conn.commit()
 
     def migrate(self, direction: str, target: str, transaction_per_run: bool = False) -> None:
         with self.dialect.migration_lock(self.conn, self.config.lock_timeout):
@@ -169,7 +177,7 @@ class Runner:
             t.name != self.config.version_table for t in state.tables
         )
         try:
-            with using(operations), _flushed_before_use(self.conn, batcher):
+            with using(operations), alembic_names(), _flushed_before_use(self.conn, batcher):
                 getattr(module, direction)()
                 batcher.flush()
             warnings = self.dialect.check_integrity(self.conn)

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import Iterator, Optional
 
 from .config import VERSION_TABLE, Config
+from .filters import ObjectFilters, load_function
 from .snapshot import Snapshot, Table
 
 
@@ -20,10 +21,17 @@ class Scope:
     exclude_tables: tuple[str, ...] = ()
     version_table: str = VERSION_TABLE
     version_table_schema: Optional[str] = None
+    filters: ObjectFilters = ObjectFilters()
 
     @classmethod
     def from_config(cls, config: Config) -> "Scope":
-        return cls(config.schemas, config.exclude_tables, config.version_table, config.version_table_schema)
+        filters = ObjectFilters(
+            *(
+                load_function(key, spec, config.root) if spec else None
+                for key, spec in (("include_name", config.include_name), ("include_object", config.include_object))
+            )
+        )
+        return cls(config.schemas, config.exclude_tables, config.version_table, config.version_table_schema, filters)
 
     def includes(self, table: Table, default_schema: Optional[str] = None) -> bool:
         if table.name == self.version_table and table.schema == self._version_schema(default_schema):
@@ -38,9 +46,17 @@ class Scope:
         schema = self.version_table_schema
         return None if schema == default_schema else schema
 
-    def filter(self, snap: Snapshot, default_schema: Optional[str] = None) -> Snapshot:
-        kept = tuple(t for t in snap.tables if self.includes(t, default_schema))
-        return dataclasses.replace(snap, tables=kept)
+    def filter(
+        self,
+        snap: Snapshot,
+        default_schema: Optional[str] = None,
+        compare_to: Optional[Snapshot] = None,
+        reflected: bool = False,
+    ) -> Snapshot:
+        """`snap` with the tables in scope; the project's filters (filters.py) see `reflected`
+        (the database's side) and the other side, `compare_to`, when it is known."""
+        kept = dataclasses.replace(snap, tables=tuple(t for t in snap.tables if self.includes(t, default_schema)))
+        return self.filters.apply(kept, compare_to, reflected) if self.filters else kept
 
 
 @contextmanager

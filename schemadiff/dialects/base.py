@@ -297,6 +297,20 @@ class Dialect:
         """Engine settings a migration run needs on this database."""
 
     @contextmanager
+    def autocommit(self, conn: Connection) -> Iterator[None]:
+        """Runs the block outside a transaction (a script's autocommit_block()): the transaction
+        under way commits first, and a new one begins after the block."""
+        conn.commit()
+        level = conn.get_isolation_level()
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            yield
+        finally:
+            conn.commit()  # ends the block's own (autocommit) transaction
+            conn.execution_options(isolation_level=level)
+            conn.begin()
+
+    @contextmanager
     def migration_lock(self, conn: Connection, timeout: float) -> Iterator[None]:
         """Holds off other schemadiff processes migrating the same database meanwhile."""
         yield

@@ -143,4 +143,4 @@ class DDL:
     _DropEnum = _AlterEnum = _CreateEnum
 
     def _Execute(self, op: o.Execute, before, after) -> list:
-        return [op.sql]
+        return [op.sql if op.statement is None else op.statement]

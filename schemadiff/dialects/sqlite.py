@@ -9,8 +9,9 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections import defaultdict
+from contextlib import contextmanager
 from decimal import Decimal
-from typing import Optional
+from typing import Iterator, Optional
 
 import sqlalchemy as sa
 from sqlalchemy import schema as ddl
@@ -23,6 +24,9 @@ from ..errors import SchemadiffError
 from ..state import find_table
 from .base import Dialect, boolean_default, replace_changed, strip_outer_parens
 from .ddl import DDL
+
+#: An execution option: the connection runs a script's autocommit_block() now.
+_AUTOCOMMIT = "schemadiff_autocommit"
 
 TABLES = """
 SELECT name, sql FROM "{schema}".sqlite_master
@@ -206,11 +210,25 @@ class SqliteDialect(Dialect):
 
         @sa.event.listens_for(engine, "begin")
         def _begin(conn):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            if not conn.get_execution_options().get(_AUTOCOMMIT):
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         from .sqlite_interrupt import interrupt_statements_on_ctrl_c  # signals and threads: migrations only
 
         interrupt_statements_on_ctrl_c(engine)
+
+    @contextmanager
+    def autocommit(self, conn: Connection) -> Iterator[None]:
+        # pysqlite's isolation levels would undo prepare_migration_engine's own BEGIN; since the
+        # driver never begins by itself there, leaving out that BEGIN is autocommit.
+        conn.commit()
+        conn.execution_options(**{_AUTOCOMMIT: True})
+        try:
+            yield
+        finally:
+            conn.commit()
+            conn.execution_options(**{_AUTOCOMMIT: False})
+            conn.begin()
 
     # Type affinity: a column keeps any value, whatever its declared type or length.
     enforces_column_types = False

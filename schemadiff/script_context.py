@@ -1,0 +1,175 @@
+"""What a revision script may ask of the run beyond schema ops, in Alembic's words.
+
+`op.get_context()` gives a `MigrationContext` (the dialect, offline or not, the connection,
+`autocommit_block()`, the version table); `alembic.context` in a script is an
+`EnvironmentContext` (`is_offline_mode()`, `get_x_argument()`, `config.get_main_option()`, ...).
+`ContextOps` adds the matching op calls: get_context, get_bind, bulk_insert, inline_literal.
+
+A run is offline when it has no connection: `upgrade --sql`, and the replay of scripts that
+builds a head snapshot or the schema at the start of a `--sql` range.
+
+The project's settings that scripts read come from script_settings.py.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Iterator, Optional, Sequence, Union
+
+import sqlalchemy as sa
+
+from .config import mask_url
+from .errors import SchemadiffError
+from .execute import sql_text
+from .script_settings import ScriptSettings, current_settings
+
+if TYPE_CHECKING:
+    from .dialects.base import Dialect
+
+
+class ScriptConfig:
+    """`context.config` in a script: the few things scripts read from Alembic's Config."""
+
+    config_file_name = None
+    config_ini_section = "alembic"
+    cmd_opts = None
+
+    def __init__(self, settings: ScriptSettings):
+        self._main = {"sqlalchemy.url": settings.url, "script_location": settings.script_location}
+        self.attributes: dict = {}
+
+    def get_main_option(self, name: str, default: Optional[str] = None) -> Optional[str]:
+        value = self._main.get(name)
+        return default if value is None else value
+
+    def get_section_option(
+        self, section: str, name: str, default: Optional[str] = None
+    ) -> Optional[str]:
+        return (
+            self.get_main_option(name, default) if section == self.config_ini_section else default
+        )
+
+    def get_section(self, name: str, default: Optional[dict] = None) -> Optional[dict]:
+        if name != self.config_ini_section:
+            return default
+        return {k: v for k, v in self._main.items() if v is not None}
+
+    def __repr__(self) -> str:
+        url = self._main["sqlalchemy.url"]
+        return f"<schemadiff script config url={mask_url(url) if url else None}>"
+
+
+class MigrationContext:
+    """`op.get_context()`: the run a script is part of."""
+
+    def __init__(self, operations: "ContextOps"):
+        self._operations = operations
+        settings = current_settings()
+        self.dialect: sa.engine.Dialect = operations.dialect.sa_dialect
+        self.bind: Optional[sa.engine.Connection] = operations._bind
+        self.connection = self.bind
+        self.as_sql: bool = self.bind is None
+        self.version_table: str = settings.version_table
+        self.version_table_schema: Optional[str] = settings.version_table_schema
+        self.opts: dict = {"as_sql": self.as_sql, "version_table": self.version_table}
+        self.environment = EnvironmentContext(self, settings)
+
+    @contextmanager
+    def autocommit_block(self) -> Iterator[None]:
+        """The block runs outside the revision's transaction (CREATE INDEX CONCURRENTLY, ALTER TYPE
+        ... ADD VALUE): what ran before it commits first, and a new transaction begins after it.
+        Offline, where the dialect's SQL has transactions, COMMIT and BEGIN are printed around it.
+        """
+        operations = self._operations
+        operations.flush(None)
+        if self.bind is not None:
+            with operations.dialect.autocommit(self.bind):
+                yield
+                operations.flush(None)
+            return
+        transactional = operations.dialect.transactional_ddl
+        if transactional:
+            operations.execute("COMMIT")
+        yield
+        operations.flush(None)
+        if transactional:
+            operations.execute("BEGIN")
+
+
+class EnvironmentContext:
+    """`alembic.context` in a script: Alembic's environment, as far as a revision script uses it."""
+
+    def __init__(self, context: MigrationContext, settings: ScriptSettings):
+        self._context = context
+        self.config = ScriptConfig(settings)
+
+    def get_context(self) -> MigrationContext:
+        return self._context
+
+    def is_offline_mode(self) -> bool:
+        return self._context.as_sql
+
+    def is_transactional_ddl(self) -> bool:
+        return self._context._operations.dialect.transactional_ddl
+
+    def get_x_argument(self, as_dictionary: bool = False) -> Union[list, dict]:
+        """schemadiff has no `-x`: always empty."""
+        return {} if as_dictionary else []
+
+    def get_tag_argument(self) -> None:
+        return None
+
+    def get_bind(self) -> sa.engine.Connection:
+        return self._context._operations.get_bind()
+
+    def execute(self, sql: Any, execution_options: Optional[dict] = None) -> None:
+        self._context._operations.execute(sql, execution_options=execution_options)
+
+
+class ContextOps:
+    """The op calls about the run rather than the schema; mixed into Operations, whose
+    `dialect`, `_bind`, `flush` and `execute` they use."""
+
+    dialect: "Dialect"
+    _bind: Optional[sa.engine.Connection]
+
+    def get_context(self) -> MigrationContext:
+        return MigrationContext(self)
+
+    def get_bind(self) -> sa.engine.Connection:
+        """The live connection, each table in its final shape. Offline there is none (the replay
+        names the script's line that asked)."""
+        if self._bind is None:
+            raise SchemadiffError(
+                "op.get_bind() needs a live database connection, which --sql and the "
+                "offline replay do not have: use op.execute(), or test context.is_offline_mode()"
+            )
+        self.flush(None)
+        return self._bind
+
+    @staticmethod
+    def inline_literal(value: Any, type_: Any = None) -> sa.sql.ColumnElement:
+        """A value written into the SQL itself, not sent as a parameter: for op.execute() statements
+        that must print whole under --sql."""
+        return sa.literal(value, type_, literal_execute=True)
+
+    def bulk_insert(
+        self,
+        table: Union[sa.Table, sa.sql.TableClause],
+        rows: Sequence[dict],
+        multiinsert: bool = True,
+    ) -> None:
+        """Inserts `rows` into `table` (a sa.Table, or sa.table() with its columns); one INSERT per
+        row, with its values bound online and written out under --sql. `multiinsert` is
+        accepted for Alembic's signature: the rows go one statement each either way."""
+        for row in rows:
+            self.execute(table.insert().values(**row))
+
+
+def written_sql(statement: Any, dialect: "Dialect") -> str:
+    """A statement's SQL with its values written in; as compiled (with placeholders) where a
+    value has no literal form, which only --sql needs and reports when it prints it."""
+    try:
+        return sql_text(statement, dialect)
+    except (sa.exc.CompileError, NotImplementedError):
+        return str(statement.compile(dialect=dialect.sa_dialect)).strip()
