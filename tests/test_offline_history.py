@@ -126,3 +126,23 @@ def test_start_from_needs_sql(db, tmp_path):
         run(project, "upgrade", "head", "--start-from", db.url),
         "--start-from works with --sql only",
     )
+
+
+def test_check_tells_the_cause_from_a_head_snapshot_one_revision_old(db, tmp_path):
+    project = new_project(tmp_path / "app", db)
+    write_revision(
+        project, "r1", None, "raw legacy table", RAW_TABLE, 'op.execute("DROP TABLE legacy")'
+    )
+    snapshot(project, db)
+    legacy_history(project)  # r2 and r3 come after the snapshot, as after `generate`
+    ok(run(project, "upgrade", "head"))
+    (project / "models.py").write_text(
+        "import sqlalchemy as sa\n\nmetadata = sa.MetaData()\n"
+        'sa.Table("legacy", metadata, sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),\n'
+        '    sa.Column("name", sa.String(20)), sa.Column("note", sa.String(30)), sa.Column("extra", sa.String(10)),\n'
+        '    sa.Index("ix_legacy_name", "name"))\n'
+    )
+    result = run(project, "check", "--metadata", "models:metadata")
+    assert result.returncode == 1, result.stderr
+    assert "The models are ahead of the revisions: run schemadiff generate" in result.stdout
+    assert "cause is unknown" not in result.stdout
