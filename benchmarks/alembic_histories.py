@@ -114,11 +114,15 @@ def main(argv: Optional[list] = None) -> None:
     parser.add_argument(
         "--timeout", type=float, default=1200, help="seconds for one project on one database"
     )
+    parser.add_argument(
+        "--json", metavar="FILE", help="also write every row, with full lists, to FILE"
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         print("RESULT " + json.dumps(worker(**json.loads(args.worker))), flush=True)
         return
+    results: dict = {}
     for project in PROJECTS:
         if args.project and project.name not in args.project:
             continue
@@ -129,6 +133,9 @@ def main(argv: Optional[list] = None) -> None:
             for d in dialects
         ]
         print_table(project, dialects, rows)
+        results[project.requirement] = dict(zip(dialects, rows))
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
 
 
 def ensure_venv(project: Project, root: Path) -> tuple:
