@@ -169,9 +169,7 @@ class MigrationRunner:
         from .api import Scope, connect, diff
 
         with connect(self.url) as conn:
-            return diff(
-                conn, _models(self.config), Scope(self.config.schemas, self.config.exclude_tables)
-            )
+            return diff(conn, _models(self.config), Scope.from_config(self.config))
 
     def check(self) -> None:
         """Fails the test, listing the differences, unless the database matches the models."""

@@ -74,6 +74,7 @@ class _Progress:
 
     done: list = field(default_factory=list)
     current: tuple = ()  # the ops whose statements run now (several: one table rebuild)
+    committed: int = 0  # how many of `done` a commit during the script made stay (autocommit_block)
 
 
 class Runner:
@@ -177,7 +178,12 @@ class Runner:
             t.name != self.config.version_table for t in state.tables
         )
         try:
-            with using(operations), alembic_names(), _flushed_before_use(self.conn, batcher):
+            with (
+                using(operations),
+                alembic_names(),
+                _flushed_before_use(self.conn, batcher),
+                _counting_commits(self.conn, progress),
+            ):
                 getattr(module, direction)()
                 batcher.flush()
             warnings = self.dialect.check_integrity(self.conn)
@@ -212,7 +218,7 @@ class Runner:
         if kept:
             ran = ", ".join(f"`{describe(op)}`" for op in kept)
             undone = (
-                f"{len(kept)} of its ops ran and stay ({self.dialect.name} commits DDL at once): {ran}"
+                f"{len(kept)} of its ops ran and stay ({self._why_kept(kept, progress)}): {ran}"
                 + ("; the rest was rolled back" if len(kept) < len(progress.done) else "")
                 + f"; to recover, undo those by hand and run `schemadiff {direction}` again, "
                 f"or do the rest of {revision.id} by hand and run `schemadiff stamp {after}`"
@@ -230,7 +236,12 @@ class Runner:
         if any(self.dialect.commits_at_once(op) for op in progress.current):
             return list(progress.done)  # the failed statement committed everything before it
         last = max((i for i, op in enumerate(progress.done) if self.dialect.commits_at_once(op)), default=-1)
-        return progress.done[: last + 1]
+        return progress.done[: max(last + 1, progress.committed)]
+
+    def _why_kept(self, kept: list, progress: _Progress) -> str:
+        if progress.committed >= len(kept):
+            return "its autocommit_block() committed them"
+        return f"{self.dialect.name} commits DDL at once"
 
     def _mismatch_hint(self, revision: Revision, direction: str, after: str, unmanaged: bool) -> str:
         if unmanaged:
@@ -263,6 +274,20 @@ def _flushed_before_use(conn: Connection, batcher: Batcher) -> Iterator[None]:
         yield
     finally:
         sa.event.remove(conn, "before_execute", flush)
+
+
+@contextmanager
+def _counting_commits(conn: Connection, progress: _Progress) -> Iterator[None]:
+    """A commit while the script runs (its autocommit_block()) makes the ops done so far stay."""
+
+    def committed(_conn) -> None:
+        progress.committed = len(progress.done)
+
+    sa.event.listen(conn, "commit", committed)
+    try:
+        yield
+    finally:
+        sa.event.remove(conn, "commit", committed)
 
 
 def _script_line(error: Exception, revision: Revision) -> Optional[str]:

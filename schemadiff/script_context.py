@@ -13,6 +13,7 @@ The project's settings that scripts read come from script_settings.py.
 
 from __future__ import annotations
 
+import functools
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Iterator, Optional, Sequence, Union
 
@@ -134,6 +135,10 @@ class ContextOps:
     _bind: Optional[sa.engine.Connection]
 
     def get_context(self) -> MigrationContext:
+        return self._migration_context
+
+    @functools.cached_property
+    def _migration_context(self) -> MigrationContext:
         return MigrationContext(self)
 
     def get_bind(self) -> sa.engine.Connection:
@@ -159,11 +164,21 @@ class ContextOps:
         rows: Sequence[dict],
         multiinsert: bool = True,
     ) -> None:
-        """Inserts `rows` into `table` (a sa.Table, or sa.table() with its columns); one INSERT per
-        row, with its values bound online and written out under --sql. `multiinsert` is
-        accepted for Alembic's signature: the rows go one statement each either way."""
-        for row in rows:
-            self.execute(table.insert().values(**row))
+        """Inserts `rows` into `table` (a sa.Table, or sa.table() with its columns), values bound
+        online and written out under --sql. With `multiinsert`, rows that name the same columns
+        go as multi-row INSERTs of up to _PARAMETERS values each; else one INSERT per row."""
+        rows = list(rows)
+        if not multiinsert or len({tuple(row) for row in rows}) > 1:
+            for row in rows:
+                self.execute(table.insert().values(**row))
+            return
+        size = _PARAMETERS // max(1, len(rows[0])) if rows else 1
+        for start in range(0, len(rows), size):
+            self.execute(table.insert().values(rows[start : start + size]))
+
+
+#: The most bound values in one multi-row INSERT: SQLite's oldest limit, below every other's.
+_PARAMETERS = 999
 
 
 def written_sql(statement: Any, dialect: "Dialect") -> str:

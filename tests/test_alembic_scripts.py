@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import textwrap
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+
+from conftest import FIXTURES
 
 #: `python -c` that runs schemadiff's CLI where `import alembic` fails, as without Alembic installed.
 WITHOUT_ALEMBIC = (
@@ -131,3 +135,270 @@ def test_a_project_folder_named_alembic_does_not_shadow_the_stand_in(tmp_path, a
         'op.drop_table("t")',
     )
     ok(schemadiff(tmp_path, alembic_installed, "upgrade", "--url", "sqlite:///app.db"))
+
+
+# -- the Alembic-style history in fixtures/alembic_style ------------------------------------------
+
+HISTORY = FIXTURES / "alembic_style"
+PYPROJECT = """\
+[tool.schemadiff]
+metadata = "models:metadata"
+setup = "history_setup"
+include_name = "history_filters:include_name"
+include_object = "history_filters:include_object"
+"""
+
+
+def history_project(tmp_path: Path) -> Path:
+    project = tmp_path / "project"
+    shutil.copytree(HISTORY, project)
+    (project / "pyproject.toml").write_text(PYPROJECT)
+    return project
+
+
+def rows(db, sql: str) -> list[tuple]:
+    with db.engine().connect() as conn:
+        return [tuple(row) for row in conn.exec_driver_sql(sql)]
+
+
+def tables(db) -> set[str]:
+    with db.engine().connect() as conn:
+        return set(sa.inspect(conn).get_table_names())
+
+
+def assert_history_data(db) -> None:
+    # bulk_insert, then the bound parameters of op.execute (an IN list, text() bindparams) and
+    # inline_literal; the Slug type from the setup's path lower-cased the plan codes.
+    assert rows(db, "SELECT id, code, price FROM plan ORDER BY id") == [
+        (1, "basic", Decimal("9.50")),
+        (2, "pro", Decimal("29.00")),
+    ]
+    assert rows(db, "SELECT id, name, status, plan_id, display_name FROM account ORDER BY id") == [
+        (1, "alice", "active", 1, "Alice"),
+        (2, "bob", "active", 2, "Bob"),
+        (3, "carol", "active", 1, "Carol"),
+        (
+            4,
+            "dave o'hara",
+            "closed",
+            None,
+            "Dave O'Hara",
+        ),  # the data migration through op.get_bind()
+    ]
+    note = f"{db.dialect} offline=False bind=True version_table_schema=None url={db.dialect}"
+    assert rows(db, "SELECT id, note FROM history_note") == [(1, note)]
+
+
+def test_alembic_style_history_up_down_up(db, tmp_path, alembic_installed):
+    project = history_project(tmp_path)
+    url = ("--url", db.url)
+    ok(schemadiff(project, alembic_installed, "upgrade", "head", *url))
+    assert_history_data(db)
+    # The hand-made audit_log and legacy index: the project's filters keep them out of check.
+    assert {"audit_log", "plan", "account", "history_note"} < tables(db)
+    ok(schemadiff(project, alembic_installed, "check", *url))
+    ok(schemadiff(project, alembic_installed, "downgrade", "base", *url))
+    assert tables(db) == {"schemadiff_version"}
+    ok(schemadiff(project, alembic_installed, "upgrade", "head", *url))
+    assert_history_data(db)
+    assert ok(schemadiff(project, alembic_installed, "current", *url)).split()[0] == "0005"
+
+
+MAINTENANCE = {
+    "sqlite": "VACUUM;",
+    "postgresql": "VACUUM account;",
+    "mysql": "ANALYZE TABLE account;",
+}
+
+
+def test_alembic_style_history_as_sql(db, tmp_path, alembic_installed):
+    project = history_project(tmp_path)
+    sql = ok(
+        schemadiff(project, alembic_installed, "upgrade", "base:head", "--sql", "--url", db.url)
+    )
+    # Values written in: bulk_insert's rows, the IN list, text()'s parameters, inline_literal.
+    assert "'dave o''hara', 'new', NULL)" in sql
+    assert "IN ('new', 'trial')" in sql
+    assert "UPDATE account SET plan_id = 2 WHERE name = 'bob'" in sql
+    assert "SET status='closed'" in sql and "POSTCOMPILE" not in sql
+    # Offline, the data migration takes its op.execute() branch (context.is_offline_mode()).
+    assert "SET display_name=account.name" in sql
+    note = f"{db.dialect} offline=True bind=False version_table_schema=None url={db.dialect}"
+    assert note in sql
+    # autocommit_block(): COMMIT before, BEGIN after, where the dialect's SQL has transactions.
+    maintenance = MAINTENANCE[db.dialect]
+    around = "COMMIT;\n\n{}\n\nBEGIN;\n" if db.dialect != "mysql" else "{}\n\nUPDATE"
+    assert around.format(maintenance) in sql
+
+
+def test_get_bind_under_sql_names_the_script_and_line(tmp_path, alembic_installed):
+    project = history_project(tmp_path)
+    path = write_script(
+        project,
+        "0006",
+        "0005",
+        "import sqlalchemy as sa\nfrom alembic import op",
+        'conn = op.get_bind()\nconn.execute(sa.text("UPDATE account SET name = upper(name)"))',
+        "pass",
+    )
+    line = path.read_text().splitlines().index("    conn = op.get_bind()") + 1
+    result = schemadiff(
+        project, alembic_installed, "upgrade", "0005:0006", "--sql", "--url", "sqlite:///app.db"
+    )
+    one_line_error(result, f"{path}, line {line}: op.get_bind() needs a live database connection")
+
+
+def test_a_setup_that_does_not_import_is_one_line(tmp_path):
+    project = history_project(tmp_path)
+    (project / "pyproject.toml").write_text(PYPROJECT.replace('"history_setup"', '"no_such.setup"'))
+    result = schemadiff(project, True, "upgrade", "--url", "sqlite:///app.db")
+    one_line_error(result, "setup 'no_such.setup': cannot import it: No module named 'no_such'")
+
+
+@pytest.mark.parametrize(
+    "key, spec, message",
+    [
+        (
+            "include_name",
+            "history_filters",
+            "include_name 'history_filters': expected the form module:function",
+        ),
+        (
+            "include_object",
+            "history_filters:nothing",
+            "include_object 'history_filters:nothing': 'history_filters' has no function 'nothing'",
+        ),
+        ("include_name", "nowhere:f", "include_name 'nowhere:f': cannot import 'nowhere'"),
+    ],
+)
+def test_a_filter_that_does_not_import_is_one_line(tmp_path, key, spec, message):
+    project = history_project(tmp_path)
+    pyproject = [line for line in PYPROJECT.splitlines() if not line.startswith(key)]
+    (project / "pyproject.toml").write_text("\n".join(pyproject + [f'{key} = "{spec}"']) + "\n")
+    one_line_error(schemadiff(project, True, "check", "--url", "sqlite:///app.db"), message)
+
+
+# -- in process --------------------------------------------------------------------------------
+
+
+def alembic_entries() -> dict:
+    return {
+        name: module for name, module in sys.modules.items() if name.partition(".")[0] == "alembic"
+    }
+
+
+@pytest.mark.parametrize("before", ["absent", "imported", "unimportable"])
+def test_the_stand_in_is_there_only_while_a_script_runs(monkeypatch, before):
+    from schemadiff import op as schemadiff_op
+    from schemadiff.alembic_shim import alembic_names
+
+    if before == "imported":
+        pytest.importorskip("alembic.op")
+    for name in alembic_entries():
+        if before != "imported":
+            monkeypatch.delitem(sys.modules, name)
+    if before == "unimportable":
+        monkeypatch.setitem(sys.modules, "alembic", None)
+    saved = alembic_entries()
+    with alembic_names():
+        import alembic
+        from alembic import context, op
+
+        assert op is schemadiff_op and alembic.op is op and alembic.context is context
+    assert alembic_entries() == saved
+    if before == "absent":
+        assert "alembic" not in sys.modules  # never imported for the stand-in
+
+
+def test_filters_see_alembics_arguments_and_snapshot_values():
+    from schemadiff import snapshot as s
+    from schemadiff.filters import ObjectFilters
+
+    def table(*columns: str, index: str) -> s.Table:
+        return s.Table(
+            "t",
+            tuple(s.Column(c, "INTEGER") for c in columns),
+            schema="app",
+            indexes=(s.Index(index, (s.IndexElement("a"),)),),
+        )
+
+    database = s.Snapshot(tables=(table("a", "b", "skip_me", index="ix_old"),))
+    models = s.Snapshot(tables=(table("a", "b", index="ix_new"),))
+    names: list = []
+    objects: list = []
+
+    def include_name(name, type_, parent_names):
+        names.append((name, type_, parent_names))
+        return not name.startswith("skip_")
+
+    def include_object(obj, name, type_, reflected, compare_to):
+        objects.append((obj, name, type_, reflected, compare_to))
+        return not (type_ == "index" and reflected and compare_to is None)
+
+    filtered = ObjectFilters(include_name, include_object).apply(database, models, reflected=True)
+    assert [c.name for c in filtered.tables[0].columns] == ["a", "b"]
+    assert filtered.tables[0].indexes == ()
+    parents = {"schema_name": "app", "table_name": "t", "schema_qualified_table_name": "app.t"}
+    assert names[:3] == [
+        ("app", "schema", {}),
+        ("t", "table", {"schema_name": "app"}),
+        ("a", "column", parents),
+    ]
+    assert objects[0] == (database.tables[0], "t", "table", True, models.tables[0])
+    assert (
+        database.tables[0].column("a"),
+        "a",
+        "column",
+        True,
+        models.tables[0].column("a"),
+    ) in objects
+    assert objects[-1][1:] == ("ix_old", "index", True, None)
+
+
+def test_bulk_insert_of_many_rows(db, tmp_path):
+    header = "import sqlalchemy as sa\nfrom alembic import op"
+    write_script(
+        tmp_path,
+        "a1",
+        None,
+        header,
+        """
+        t = op.create_table("item", sa.Column("id", sa.Integer, primary_key=True), sa.Column("a", sa.String(10)), sa.Column("b", sa.Integer))
+        op.bulk_insert(t, [{"id": i, "a": f"n{i}", "b": i % 7} for i in range(1, 1001)])
+        op.bulk_insert(t, [{"id": 1001, "a": "x"}, {"id": 1002, "b": 2}])
+        """,
+        'op.drop_table("item")',
+    )
+    ok(schemadiff(tmp_path, True, "upgrade", "--url", db.url))
+    assert rows(db, "SELECT count(*), sum(b), max(a) FROM item") == [
+        (1002, sum(i % 7 for i in range(1, 1001)) + 2, "x")
+    ]
+    sql = ok(schemadiff(tmp_path, True, "upgrade", "--sql", "--url", db.url))
+    # 333 rows of 3 values in each multi-row INSERT; rows that name other columns, one each.
+    assert sql.count("INSERT INTO item") == 4 + 2
+    assert "(1000, 'n1000', 6);" in sql and "VALUES (1001, 'x');" in sql
+
+
+def test_a_failure_after_an_autocommit_block_says_what_stays(db, tmp_path):
+    path = write_script(
+        tmp_path,
+        "a1",
+        None,
+        "import sqlalchemy as sa\nfrom alembic import op",
+        """
+        op.create_table("kept", sa.Column("id", sa.Integer, primary_key=True))
+        with op.get_context().autocommit_block():
+            op.execute("SELECT 1")
+        op.create_table("lost", sa.Column("id", sa.Integer, primary_key=True))
+        op.execute("SELECT no_such_column FROM kept")
+        """,
+        "pass",
+    )
+    message = one_line_error(
+        schemadiff(tmp_path, True, "upgrade", "--url", db.url), "upgrade a1 (a1 step) failed"
+    )
+    assert "ran and stay" in message and "`+ table kept (id)`" in message
+    assert "kept" in tables(db) and "schemadiff_version" in tables(db)
+    if db.dialect != "mysql":  # MySQL's CREATE TABLE commits by itself
+        assert "autocommit_block() committed them" in message and "`+ table lost" not in message
+        assert "lost" not in tables(db)
