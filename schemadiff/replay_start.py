@@ -9,6 +9,7 @@ database at some revision. The replay then runs only the scripts after that revi
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional, Sequence
@@ -21,7 +22,10 @@ from .revisions import RevisionMap
 from .snapshot import Snapshot
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
     from .dialects.base import Dialect
+    from .revisions import Revision
 
 #: Appended to a replay failure on an object the replay does not know.
 HINT = (
@@ -42,6 +46,11 @@ class ReplayStart:
     def precedes(self, revisions: RevisionMap, upto: Sequence[str]) -> bool:
         """Whether `upto` is this start or comes after it: whether a replay can get there."""
         return _ancestry(revisions, self.heads) <= _ancestry(revisions, upto)
+
+    def comes_before(self, revisions: RevisionMap, wanted: Sequence["Revision"]) -> bool:
+        """Whether a replay from here reaches each of `wanted`, none of which it holds already."""
+        ids = [r.id for r in wanted]
+        return self.precedes(revisions, ids) and not _ancestry(revisions, self.heads) & set(ids)
 
     def replay(self, revisions: RevisionMap, upto: Sequence[str], dialect: "Dialect") -> Snapshot:
         """The schema at `upto`: this start moved along by the upgrades after it."""
@@ -127,22 +136,31 @@ def from_database(
     """The database at `url`, reflected, at the revision(s) its version table holds."""
     from .api import connect
     from .dialects import for_sa_dialect
-    from .reflect import reflect
-    from .version_table import read_versions
 
     masked = mask_url(url)
     with connect(url) as conn:
-        found = for_sa_dialect(conn.dialect)  # the server's own: it knows the server's version
-        if found.name != dialect.name:
+        found = for_sa_dialect(conn.dialect).name
+        if found != dialect.name:
             raise SchemadiffError(
-                f"--start-from {masked} is a {found.name} database; this replay is for {dialect.name}"
+                f"--start-from {masked} is a {found} database; this replay is for {dialect.name}"
             )
-        heads = read_versions(conn, config.version_table, config.version_table_schema)
-        snap = reflect(conn, config.schemas, found)
-    unknown = [rev for rev in heads if rev not in revisions]
+        start = reflected(conn, config)
+    unknown = [rev for rev in start.heads if rev not in revisions]
     if unknown:
         raise SchemadiffError(f"{masked} is stamped with {', '.join(unknown)}, which no script has")
-    return ReplayStart(heads, head_snapshot.canonical(snap, config), masked)
+    return dataclasses.replace(start, source=masked)
+
+
+def reflected(conn: "Connection", config: Config) -> ReplayStart:
+    """The database on `conn`, reflected with its own dialect (which knows the server's version),
+    at the revision(s) its version table holds."""
+    from .reflect import reflect
+    from .version_table import read_versions
+
+    heads = read_versions(conn, config.version_table, config.version_table_schema)
+    return ReplayStart(
+        heads, head_snapshot.canonical(reflect(conn, config.schemas), config), "the database"
+    )
 
 
 def _ancestry(revisions: RevisionMap, heads: Sequence[str]) -> set[str]:

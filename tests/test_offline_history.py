@@ -146,3 +146,15 @@ def test_check_tells_the_cause_from_a_head_snapshot_one_revision_old(db, tmp_pat
     assert result.returncode == 1, result.stderr
     assert "The models are ahead of the revisions: run schemadiff generate" in result.stdout
     assert "cause is unknown" not in result.stdout
+
+
+def test_the_online_hazard_gate_replays_from_the_database(db, tmp_path):
+    project = new_project(tmp_path / "app", db)
+    legacy_history(project)
+    write_revision(project, "r4", "r3", "drop note", 'op.drop_column("legacy", "note")')
+    ok(run(project, "upgrade", "r3"))
+    (project / "models.py").write_text("import sqlalchemy as sa\n\nmetadata = sa.MetaData()\n")
+    result = run(project, "check", "--metadata", "models:metadata", "--fail-on", "data-loss")
+    assert result.returncode == 1, result.stderr
+    assert "fail_on data-loss: 1 hazard trips it in 1 revision pending: r4" in result.stdout
+    assert "r4 (drop note): - column legacy.note VARCHAR(30)" in result.stdout
