@@ -12,7 +12,8 @@ project supports, a worker process in that venv, under a timeout:
 1. creates two scratch databases (a SQLite file, or a database on the server);
 2. writes a scratch project folder whose `migrations/versions` is a symlink to the versions folder
    inside the installed package (no script is copied or edited), a `pyproject.toml` with
-   `version_table = "alembic_version"`, and `bench_models.py`, which imports the project's model
+   `version_table = "alembic_version"` (and `setup` where the project's env.py imports what its
+   scripts use), and `bench_models.py`, which imports the project's model
    modules and exposes their MetaData;
 3. runs `schemadiff upgrade head` on the first database, and `schemadiff check --format json`
    against the models if any revision applied;
@@ -66,6 +67,8 @@ class Project:
     metadata: str
     #: `module:attr` of a MetaData that the project's own code creates before it runs the history
     created_before: Optional[str] = None
+    #: `setup` in [tool.schemadiff]: a module the project's env.py imports, which scripts rely on
+    setup: Optional[str] = None
 
 
 PROJECTS = (
@@ -98,6 +101,8 @@ PROJECTS = (
         },
         ("prefect.server.database.orm_models",),
         "prefect.server.database.orm_models:Base.metadata",
+        # Its scripts call prefect.server.utilities.database.UUID() after `import prefect` alone.
+        setup="prefect.server.utilities.database",
     ),
 )
 
@@ -287,7 +292,7 @@ def write_project(folder: Path, spec: Project, versions: Path, url: str) -> None
             metadata = "bench_models:metadata"
             dir = "migrations"
             version_table = "alembic_version"
-            """))
+            """) + (f"setup = {json.dumps(spec.setup)}\n" if spec.setup else ""))
 
 
 def create_all(spec: str, url: str) -> None:

@@ -62,6 +62,8 @@ def run_script(
             flush(None)
     except SchemadiffError as e:
         raise type(e)(f"{revision.path}{_line(e, revision)}: {e}") from None  # MissingObject stays one
+    except Exception as e:  # the script's own code: one line that says where, as for the ops
+        raise SchemadiffError(f"{revision.path}{_line(e, revision)}: {type(e).__name__}: {e}") from None
     return operations.state
 
 
