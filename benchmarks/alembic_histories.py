@@ -243,8 +243,9 @@ def _last_line(text: str) -> str:
 
 
 def _short(text: str, limit: int = 300) -> str:
+    """One line; a long one keeps its start (what failed) and its end (why), the middle cut."""
     text = " ".join(text.split()).replace("|", "/")
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return text if len(text) <= limit else text[: limit // 3] + " ... " + text[-(2 * limit // 3) :]
 
 
 # -- the worker: runs inside the project's venv ------------------------------------------------
