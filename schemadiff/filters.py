@@ -26,6 +26,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+from .config import Config
 from .errors import SchemadiffError
 from .snapshot import Snapshot, Table
 
@@ -62,6 +63,15 @@ def load_function(key: str, spec: str, root: Path) -> Callable:
 class ObjectFilters:
     include_name: Optional[Callable[..., bool]] = None
     include_object: Optional[Callable[..., bool]] = None
+
+    @classmethod
+    def from_config(cls, config: Config) -> "ObjectFilters":
+        def load(key: str, spec: Optional[str]) -> Optional[Callable[..., bool]]:
+            return load_function(key, spec, config.root) if spec else None
+
+        return cls(
+            load("include_name", config.include_name), load("include_object", config.include_object)
+        )
 
     def __bool__(self) -> bool:
         return self.include_name is not None or self.include_object is not None

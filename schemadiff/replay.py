@@ -55,15 +55,16 @@ def run_script(
     """The schema after `revision`'s upgrade or downgrade from `state`; `handler` gets each op,
     and `flush` is called where ops it holds back must run (see Operations)."""
     operations = Operations(dialect, state, handler, flush=flush)
-    module = load_module(revision)  # its errors name the script already
+    with using(operations):  # module-level code may use op too (`NAME = op.f("...")`)
+        module = load_module(revision)  # its errors name the script already
     try:
         with using(operations), alembic_names():
             getattr(module, direction)()
             flush(None)
     except SchemadiffError as e:
         raise type(e)(f"{revision.path}{_line(e, revision)}: {e}") from None  # MissingObject stays one
-    except Exception as e:  # the script's own code: one line that says where, as for the ops
-        raise SchemadiffError(f"{revision.path}{_line(e, revision)}: {type(e).__name__}: {e}") from None
+    except Exception as e:  # the script's own code, e.g. sa.inspect(op.get_bind()) offline
+        raise SchemadiffError(f"{revision.path}{_line(e, revision)}: {type(e).__name__}: {e}") from e
     return operations.state
 
 

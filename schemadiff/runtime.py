@@ -160,7 +160,6 @@ class Runner:
         return True
 
     def _run(self, revision: Revision, direction: str) -> None:
-        module = load_module(revision)
         progress = _Progress()
         state = reflect(self.conn, [*self.config.schemas, *script_schemas(revision)], self.dialect)
 
@@ -172,6 +171,8 @@ class Runner:
 
         batcher = Batcher(self.dialect, state, execute)
         operations = Operations(self.dialect, state, batcher.add, bind=self.conn, flush=batcher.flush)
+        with using(operations):  # module-level code may use op too (`NAME = op.f("...")`)
+            module = load_module(revision)
         # A root revision that meets tables already there: most likely a database made before
         # schemadiff managed it, which wants `stamp`, not `upgrade`.
         unmanaged = direction == "upgrade" and not revision.down_revisions and any(
@@ -368,7 +369,12 @@ def offline_sql(config: Config, direction: str, target: str, echo: Echo, start_f
             if direction == "upgrade"
             else revisions.heads_after_downgrade(current, revision)
         )
-        _print(echo, dialect, begin + sql + version_statements(table, current, new) + commit)
+        try:
+            texts = [printed(s, dialect) for s in begin + sql + version_statements(table, current, new) + commit]
+        except sa.exc.CompileError as e:  # a value SQL text cannot hold, e.g. a dict for JSON
+            raise SchemadiffError(f"{revision.path}: --sql cannot write out its SQL: {e}") from None
+        for text in texts:
+            echo(text)
         current = new
     if direction == "downgrade" and not current:
         _print(echo, dialect, [sa.schema.DropTable(table)])

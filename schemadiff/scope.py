@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from typing import Iterator, Optional
 
 from .config import VERSION_TABLE, Config
-from .filters import ObjectFilters, load_function
+from .filters import ObjectFilters
 from .snapshot import Snapshot, Table
 
 
@@ -25,13 +25,13 @@ class Scope:
 
     @classmethod
     def from_config(cls, config: Config) -> "Scope":
-        filters = ObjectFilters(
-            *(
-                load_function(key, spec, config.root) if spec else None
-                for key, spec in (("include_name", config.include_name), ("include_object", config.include_object))
-            )
+        return cls(
+            config.schemas,
+            config.exclude_tables,
+            config.version_table,
+            config.version_table_schema,
+            ObjectFilters.from_config(config),
         )
-        return cls(config.schemas, config.exclude_tables, config.version_table, config.version_table_schema, filters)
 
     def includes(self, table: Table, default_schema: Optional[str] = None) -> bool:
         if table.name == self.version_table and table.schema == self._version_schema(default_schema):

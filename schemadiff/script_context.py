@@ -67,9 +67,11 @@ class MigrationContext:
         self._operations = operations
         settings = current_settings()
         self.dialect: sa.engine.Dialect = operations.dialect.sa_dialect
-        self.bind: Optional[sa.engine.Connection] = operations._bind
+        self.as_sql: bool = operations._bind is None
+        self.bind: Union[sa.engine.Connection, OfflineBind] = (
+            OfflineBind(self.dialect) if self.as_sql else operations._bind
+        )
         self.connection = self.bind
-        self.as_sql: bool = self.bind is None
         self.version_table: str = settings.version_table
         self.version_table_schema: Optional[str] = settings.version_table_schema
         self.opts: dict = {"as_sql": self.as_sql, "version_table": self.version_table}
@@ -83,7 +85,7 @@ class MigrationContext:
         """
         operations = self._operations
         operations.flush(None)
-        if self.bind is not None:
+        if not self.as_sql:
             with operations.dialect.autocommit(self.bind):
                 yield
                 operations.flush(None)
@@ -95,6 +97,28 @@ class MigrationContext:
         operations.flush(None)
         if transactional:
             operations.execute("BEGIN")
+
+
+class OfflineBind:
+    """What op.get_bind() gives where there is no connection (--sql, the offline replay): the
+    dialect, which scripts read to choose their SQL as they do under Alembic's --sql, and a
+    one-line error for any use of the connection itself (the replay adds the script's line)."""
+
+    def __init__(self, dialect: sa.engine.Dialect):
+        self.dialect = dialect
+        self.name = dialect.name  # as Engine.name, for `op.get_bind().engine.name`
+        self.engine = self
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise SchemadiffError(
+            f"op.get_bind() has no live database connection under --sql or in the offline replay, "
+            f"so .{name} cannot work: use op.execute(), or test context.is_offline_mode()"
+        )
+
+    def __repr__(self) -> str:
+        return f"<no connection: {self.dialect.name}, offline>"
 
 
 class EnvironmentContext:
@@ -120,8 +144,8 @@ class EnvironmentContext:
     def get_tag_argument(self) -> None:
         return None
 
-    def get_bind(self) -> sa.engine.Connection:
-        return self._context._operations.get_bind()
+    def get_bind(self) -> Union[sa.engine.Connection, OfflineBind]:
+        return self._context.bind
 
     def execute(self, sql: Any, execution_options: Optional[dict] = None) -> None:
         self._context._operations.execute(sql, execution_options=execution_options)
@@ -141,14 +165,10 @@ class ContextOps:
     def _migration_context(self) -> MigrationContext:
         return MigrationContext(self)
 
-    def get_bind(self) -> sa.engine.Connection:
-        """The live connection, each table in its final shape. Offline there is none (the replay
-        names the script's line that asked)."""
+    def get_bind(self) -> Union[sa.engine.Connection, "OfflineBind"]:
+        """The live connection, each table in its final shape; offline, an OfflineBind."""
         if self._bind is None:
-            raise SchemadiffError(
-                "op.get_bind() needs a live database connection, which --sql and the "
-                "offline replay do not have: use op.execute(), or test context.is_offline_mode()"
-            )
+            return self.get_context().bind
         self.flush(None)
         return self._bind
 

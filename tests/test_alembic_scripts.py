@@ -113,14 +113,18 @@ def test_plain_ops_run_under_each_spelling_of_the_import(db, tmp_path, alembic_i
     assert "ix_account_email" in sql
 
 
-def test_other_parts_of_alembic_without_alembic_are_one_line(tmp_path):
-    path = write_script(
-        tmp_path, "a1", None, "from alembic import op\nfrom alembic.ddl import impl", "pass", "pass"
+def test_other_parts_of_alembic_come_from_alembic_or_are_one_line(tmp_path, alembic_installed):
+    header = (
+        "import sqlalchemy as sa\nfrom alembic import op\nfrom alembic.ddl.impl import DefaultImpl"
     )
-    result = schemadiff(tmp_path, False, "upgrade", "--url", "sqlite:///app.db")
-    one_line_error(
-        result, f"{path}: imports alembic.ddl, a part of Alembic itself, which is not installed"
-    )
+    body = 'assert DefaultImpl.__module__ == "alembic.ddl.impl"\nop.create_table("t", sa.Column("id", sa.Integer, primary_key=True))'
+    path = write_script(tmp_path, "a1", None, header, body, "pass")
+    result = schemadiff(tmp_path, alembic_installed, "upgrade", "--url", "sqlite:///app.db")
+    if alembic_installed:
+        ok(result)
+    else:
+        message = f"{path}: imports alembic.ddl, a part of Alembic itself, which is not installed"
+        one_line_error(result, message)
 
 
 def test_a_project_folder_named_alembic_does_not_shadow_the_stand_in(tmp_path, alembic_installed):
@@ -185,7 +189,9 @@ def assert_history_data(db) -> None:
             "Dave O'Hara",
         ),  # the data migration through op.get_bind()
     ]
-    note = f"{db.dialect} offline=False bind=True version_table_schema=None url={db.dialect}"
+    note = (
+        f"{db.dialect} offline=False bind={db.dialect} version_table_schema=None url={db.dialect}"
+    )
     assert rows(db, "SELECT id, note FROM history_note") == [(1, note)]
 
 
@@ -223,29 +229,41 @@ def test_alembic_style_history_as_sql(db, tmp_path, alembic_installed):
     assert "SET status='closed'" in sql and "POSTCOMPILE" not in sql
     # Offline, the data migration takes its op.execute() branch (context.is_offline_mode()).
     assert "SET display_name=account.name" in sql
-    note = f"{db.dialect} offline=True bind=False version_table_schema=None url={db.dialect}"
+    note = f"{db.dialect} offline=True bind={db.dialect} version_table_schema=None url={db.dialect}"
     assert note in sql
+    # op.get_bind().dialect offline: the dialect, as under Alembic's --sql.
+    json_type = {"postgresql": "JSONB", "mysql": "JSON"}.get(db.dialect, "TEXT")
+    assert f"CREATE TABLE audit_log (id INTEGER PRIMARY KEY, what {json_type});" in sql
     # autocommit_block(): COMMIT before, BEGIN after, where the dialect's SQL has transactions.
     maintenance = MAINTENANCE[db.dialect]
     around = "COMMIT;\n\n{}\n\nBEGIN;\n" if db.dialect != "mysql" else "{}\n\nUPDATE"
     assert around.format(maintenance) in sql
 
 
-def test_get_bind_under_sql_names_the_script_and_line(tmp_path, alembic_installed):
+SCRIPT_USES_THE_BIND = {
+    "execute": 'conn.execute(sa.text("UPDATE account SET name = upper(name)"))',
+    "inspect": 'assert not sa.inspect(conn).has_table("account")',
+}
+
+
+@pytest.mark.parametrize("use", SCRIPT_USES_THE_BIND)
+def test_get_bind_under_sql_names_the_script_and_line(tmp_path, alembic_installed, use):
     project = history_project(tmp_path)
+    body = (
+        f"conn = op.get_bind()\nif conn.dialect.name == 'sqlite':\n    {SCRIPT_USES_THE_BIND[use]}"
+    )
     path = write_script(
-        project,
-        "0006",
-        "0005",
-        "import sqlalchemy as sa\nfrom alembic import op",
-        'conn = op.get_bind()\nconn.execute(sa.text("UPDATE account SET name = upper(name)"))',
-        "pass",
+        project, "0006", "0005", "import sqlalchemy as sa\nfrom alembic import op", body, "pass"
     )
-    line = path.read_text().splitlines().index("    conn = op.get_bind()") + 1
-    result = schemadiff(
-        project, alembic_installed, "upgrade", "0005:0006", "--sql", "--url", "sqlite:///app.db"
+    line = path.read_text().splitlines().index(f"        {SCRIPT_USES_THE_BIND[use]}") + 1
+    args = ("upgrade", "0005:0006", "--sql", "--url", "sqlite:///app.db")
+    message = one_line_error(
+        schemadiff(project, alembic_installed, *args), f"{path}, line {line}: "
     )
-    one_line_error(result, f"{path}, line {line}: op.get_bind() needs a live database connection")
+    if use == "execute":
+        assert "op.get_bind() has no live database connection under --sql" in message
+    else:  # SQLAlchemy's own error, about the same object
+        assert "NoInspectionAvailable" in message and "OfflineBind" in message
 
 
 def test_a_setup_that_does_not_import_is_one_line(tmp_path):
@@ -402,3 +420,69 @@ def test_a_failure_after_an_autocommit_block_says_what_stays(db, tmp_path):
     if db.dialect != "mysql":  # MySQL's CREATE TABLE commits by itself
         assert "autocommit_block() committed them" in message and "`+ table lost" not in message
         assert "lost" not in tables(db)
+
+
+def test_alembic_itself_runs_the_history_alike(db, tmp_path):
+    """The fixture is a real Alembic history: Alembic's own upgrade leaves the same rows."""
+    pytest.importorskip("alembic")
+    project = history_project(tmp_path)
+    ini = project / "alembic.ini"
+    url = db.url.replace("%", "%%")  # an ini value
+    ini.write_text(ini.read_text().replace("sqlite:///alembic_style.db", url))
+    upgrade = [sys.executable, "-m", "alembic", "upgrade", "head"]
+    ran = subprocess.run(upgrade, cwd=project, capture_output=True, text=True, timeout=300)
+    assert ran.returncode == 0, ran.stderr
+    assert_history_data(db)
+    assert rows(db, "SELECT version_num FROM alembic_version") == [("0005",)]
+
+
+def test_module_level_code_may_use_op_and_context(tmp_path, alembic_installed):
+    header = (
+        "import sqlalchemy as sa\nfrom alembic import op, context\n\n"
+        'INDEX = op.f("ix_t_name")\nOFFLINE = context.is_offline_mode()\n'
+    )
+    write_script(
+        tmp_path,
+        "a1",
+        None,
+        header,
+        """
+        op.create_table("t", sa.Column("id", sa.Integer, primary_key=True), sa.Column("name", sa.String(20)))
+        op.create_index(INDEX, "t", ["name"])
+        op.execute(f"INSERT INTO t (id, name) VALUES (1, '{OFFLINE}')")
+        """,
+        'op.drop_table("t")',
+    )
+    url = ("--url", f"sqlite:///{tmp_path / 'app.db'}")
+    assert "VALUES (1, 'True')" in ok(
+        schemadiff(tmp_path, alembic_installed, "upgrade", "--sql", *url)
+    )
+    ok(schemadiff(tmp_path, alembic_installed, "upgrade", *url))
+    engine = sa.create_engine(url[1])
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT name FROM t").all() == [("False",)]
+        assert [i["name"] for i in sa.inspect(conn).get_indexes("t")] == ["ix_t_name"]
+    engine.dispose()
+
+
+def test_a_value_that_sql_text_cannot_hold(tmp_path):
+    """Bound online; --sql names the script instead of printing a placeholder."""
+    write_script(
+        tmp_path,
+        "a1",
+        None,
+        "import sqlalchemy as sa\nfrom alembic import op",
+        """
+        t = op.create_table("doc", sa.Column("id", sa.Integer, primary_key=True), sa.Column("body", sa.JSON))
+        op.bulk_insert(t, [{"id": 1, "body": {"a": [1, 2]}}])
+        """,
+        'op.drop_table("doc")',
+    )
+    url = ("--url", f"sqlite:///{tmp_path / 'app.db'}")
+    result = schemadiff(tmp_path, True, "upgrade", "--sql", *url)
+    one_line_error(result, "a1_step.py: --sql cannot write out its SQL: No literal value renderer")
+    ok(schemadiff(tmp_path, True, "upgrade", *url))
+    engine = sa.create_engine(url[1])
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT body FROM doc").all() == [('{"a": [1, 2]}',)]
+    engine.dispose()
