@@ -74,13 +74,12 @@ BASE = ReplayStart((), Snapshot(), "base")
 def replay_script(
     revision, direction: str, state: Snapshot, dialect: "Dialect", source: str, *handlers
 ) -> Snapshot:
-    """run_script, with the hint to --start-from when an op names what the replay does not know."""
+    """run_script (`handlers`: its handler, flush, ...), with the hint to --start-from when an op
+    names what the replay does not know."""
     try:
         return run_script(revision, direction, state, dialect, *handlers)
-    except SchemadiffError as e:
-        if isinstance(e, MissingObject):
-            raise SchemadiffError(f"{e}; {HINT.format(source=source)}") from None
-        raise
+    except MissingObject as e:
+        raise SchemadiffError(f"{e}; {HINT.format(source=source)}") from None
 
 
 def resolve_start(
