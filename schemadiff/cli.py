@@ -261,18 +261,25 @@ _TARGET_ARGS = {"ignore_unknown_options": True}  # so that `downgrade -1` reads 
 
 def _migration_options(f):
     f = click.option("--sql", is_flag=True, help="Print the SQL instead of running it (TARGET may be a range a:b).")(f)
+    f = click.option(
+        "--start-from", metavar="SNAPSHOT.json|URL",
+        help="With --sql: replay the schema from this head snapshot file or database (at its revision) "
+        "instead of from the committed head snapshot or base.",
+    )(f)
     f = click.option("--transaction-per-run", is_flag=True, help="Run all revisions in one transaction.")(f)
     return click.option("--lock-timeout", type=float, metavar="SECONDS", help="How long to wait for another migration (default 60).")(f)
 
 
-def _migrate(ctx: click.Context, direction: str, target: str, sql: bool, transaction_per_run: bool, lock_timeout: Optional[float]) -> int:
+def _migrate(ctx: click.Context, direction: str, target: str, sql: bool, transaction_per_run: bool, lock_timeout: Optional[float], start_from: Optional[str]) -> int:
     from .runtime import migrate, offline_sql
 
     config = _config(ctx)
     if lock_timeout is not None:
         config = dataclasses.replace(config, lock_timeout=lock_timeout)
+    if start_from is not None and not sql:
+        raise SchemadiffError("--start-from works with --sql only: online, the database itself is the start")
     if sql:
-        offline_sql(config, direction, target, click.echo)
+        offline_sql(config, direction, target, click.echo, start_from)
     else:
         migrate(config, direction, target, click.echo, transaction_per_run)
     return 0
@@ -283,9 +290,9 @@ def _migrate(ctx: click.Context, direction: str, target: str, sql: bool, transac
 @_migration_options
 @_global_options
 @click.pass_context
-def upgrade_command(ctx, target, sql, transaction_per_run, lock_timeout) -> int:
+def upgrade_command(ctx, target, sql, transaction_per_run, lock_timeout, start_from) -> int:
     """Apply revisions up to TARGET (head, heads, +N, a revision id or prefix, branch@head)."""
-    return _migrate(ctx, "upgrade", target, sql, transaction_per_run, lock_timeout)
+    return _migrate(ctx, "upgrade", target, sql, transaction_per_run, lock_timeout, start_from)
 
 
 @cli.command("downgrade", context_settings=_TARGET_ARGS)
@@ -293,9 +300,9 @@ def upgrade_command(ctx, target, sql, transaction_per_run, lock_timeout) -> int:
 @_migration_options
 @_global_options
 @click.pass_context
-def downgrade_command(ctx, target, sql, transaction_per_run, lock_timeout) -> int:
+def downgrade_command(ctx, target, sql, transaction_per_run, lock_timeout, start_from) -> int:
     """Undo revisions down to TARGET (base, -N, a revision id or prefix)."""
-    return _migrate(ctx, "downgrade", target, sql, transaction_per_run, lock_timeout)
+    return _migrate(ctx, "downgrade", target, sql, transaction_per_run, lock_timeout, start_from)
 
 
 @cli.command("current")

@@ -24,7 +24,7 @@ from .errors import SchemadiffError
 from .hazards import Hazard, assess
 from .ops import Op
 from .renames import Renames
-from .replay import replay
+from .replay_start import resolve_start
 from .report import as_text
 from .revisions import Revision, RevisionMap
 from .snapshot import Snapshot
@@ -71,11 +71,13 @@ def diagnose(
 
 
 def _head_schema(config: Config, revisions: RevisionMap, conn: Connection) -> Snapshot:
-    """The committed head snapshot when it is current, else the scripts replayed without a database."""
+    """The committed head snapshot when it is current, else the scripts replayed without a database
+    (from that snapshot when it is at an older head, else from base)."""
     try:
         return head_snapshot.load_head(config).snapshot
     except SchemadiffError:
-        return replay(revisions, [r.id for r in revisions.heads], for_sa_dialect(conn.dialect))
+        dialect, heads = for_sa_dialect(conn.dialect), [r.id for r in revisions.heads]
+        return resolve_start(config, revisions, dialect, None, heads).replay(revisions, heads, dialect)
 
 
 def explain(diagnosis: Diagnosis) -> list[str]:

@@ -3,3 +3,7 @@
 
 class SchemadiffError(Exception):
     """Bad input or an unusable environment, with a message fit for a user."""
+
+
+class MissingObject(SchemadiffError):
+    """An op names a table or column that the schema lacks at this point of the history."""

@@ -129,7 +129,7 @@ def gate(
         for_sa_dialect(conn.dialect) if conn is not None else offline_dialect(configured_server(config))
     )
     scope, selected = _select(config, revisions, conn, base, rev_range)
-    recorded = record_revisions(revisions, selected, dialect)
+    recorded = record_revisions(revisions, selected, dialect, _replay_start(config, revisions, dialect, conn, selected))
     tripped = [
         Tripped(r.revision, op, h)
         for r in recorded
@@ -138,6 +138,16 @@ def gate(
         if policy.trips(h)
     ]
     return GateResult(policy, scope, tuple(r.revision for r in recorded), tuple(tripped))
+
+
+def _replay_start(config: Config, revisions: RevisionMap, dialect, conn, selected: list[Revision]):
+    """The schema the replay of `selected` starts from: the database where the gate has one (it
+    knows tables that scripts made in raw SQL), else the committed head snapshot when it comes
+    before them all, else base."""
+    from .replay_start import BASE, committed, reflected
+
+    start = reflected(conn, config) if conn is not None else committed(config, revisions, dialect)
+    return start if start and start.comes_before(revisions, selected) else BASE
 
 
 def _select(

@@ -68,7 +68,7 @@ def run_script(
             operations.finish()
             flush(None)
     except SchemadiffError as e:
-        raise SchemadiffError(f"{revision.path}{_line(e, revision)}: {e}") from None
+        raise type(e)(f"{revision.path}{_line(e, revision)}: {e}") from None  # MissingObject stays one
     except Exception as e:  # the script's own code, e.g. sa.inspect(op.get_bind()) offline
         raise SchemadiffError(f"{revision.path}{_line(e, revision)}: {type(e).__name__}: {e}") from e
     return operations.state

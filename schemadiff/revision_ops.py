@@ -12,6 +12,7 @@ from typing import Sequence
 from . import ops as o
 from .dialects.base import Dialect
 from .replay import run_script
+from .replay_start import BASE, ReplayStart
 from .revisions import Revision, RevisionMap
 from .snapshot import Snapshot
 
@@ -35,14 +36,15 @@ def record_upgrade(
 
 
 def record_revisions(
-    revisions: RevisionMap, wanted: Sequence[Revision], dialect: Dialect
+    revisions: RevisionMap, wanted: Sequence[Revision], dialect: Dialect, start: ReplayStart = BASE
 ) -> list[RecordedRevision]:
-    """The upgrades of `wanted`, in history order; every revision before them is replayed too."""
+    """The upgrades of `wanted`, in history order; every revision between `start` (which must
+    come before them all) and them is replayed too."""
     ids = {r.id for r in wanted}
     if not ids:
         return []
-    state, result = Snapshot(), []
-    for revision in revisions.upgrade_path((), tuple(r.id for r in wanted)):
+    state, result = start.snapshot, []
+    for revision in revisions.upgrade_path(start.heads, tuple(r.id for r in wanted)):
         recorded, state = record_upgrade(revision, state, dialect)
         if revision.id in ids:
             result.append(recorded)

@@ -27,7 +27,8 @@ from .execute import Batcher, SqlPrinter, printed, run_statements
 from .head_snapshot import revision_map
 from .operations import Operations, using
 from .reflect import reflect
-from .replay import load_module, replay, run_script
+from .replay import load_module
+from .replay_start import replay_script, resolve_start
 from .report import describe
 from .revisions import Revision, RevisionMap
 from .snapshot import Snapshot
@@ -351,8 +352,10 @@ def current_versions(config: Config) -> tuple[str, ...]:
 # -- offline SQL ---------------------------------------------------------------------------------
 
 
-def offline_sql(config: Config, direction: str, target: str, echo: Echo) -> None:
-    """Prints the SQL of an upgrade or downgrade, with no connection: `start:end` or a target."""
+def offline_sql(config: Config, direction: str, target: str, echo: Echo, start_from: Optional[str] = None) -> None:
+    """Prints the SQL of an upgrade or downgrade, with no connection: `start:end` or a target.
+
+    The schema at `start` is replayed from `start_from` (see replay_start.resolve_start)."""
     revisions = revision_map(config)
     dialect = for_sa_dialect(_offline_dialect(config.require_url()))
     start, end = _offline_range(revisions, direction, target)
@@ -360,7 +363,8 @@ def offline_sql(config: Config, direction: str, target: str, echo: Echo) -> None
         path = revisions.upgrade_path(start, end)
     else:
         path = revisions.downgrade_path(start, end)
-    state = replay(revisions, start, dialect)
+    origin = resolve_start(config, revisions, dialect, start_from, start)
+    state = origin.replay(revisions, start, dialect)
     table = version_table(config.version_table, config.version_table_schema)
     current = start
     if direction == "upgrade" and not start:
@@ -369,7 +373,7 @@ def offline_sql(config: Config, direction: str, target: str, echo: Echo) -> None
     begin, commit = (["BEGIN"], ["COMMIT"]) if dialect.transactional_ddl else ([], [])
     for revision in path:
         echo(f"-- {running_line(direction, revision)}\n")
-        state, sql = _revision_sql(revision, direction, state, dialect)
+        state, sql = _revision_sql(revision, direction, state, dialect, origin.source)
         new = (
             revisions.heads_after_upgrade(current, revision)
             if direction == "upgrade"
@@ -402,9 +406,11 @@ def _offline_range(revisions: RevisionMap, direction: str, target: str):
     return start or (), end if end is not None else revisions.resolve("heads", ())
 
 
-def _revision_sql(revision: Revision, direction: str, state: Snapshot, dialect: Dialect):
+def _revision_sql(revision: Revision, direction: str, state: Snapshot, dialect: Dialect, source: str):
     printer = SqlPrinter(dialect, state)
-    state = run_script(revision, direction, state, dialect, printer.add, printer.flush, printer.autocommit, printer.adopt)
+    state = replay_script(
+        revision, direction, state, dialect, source, printer.add, printer.flush, printer.autocommit, printer.adopt
+    )
     return state, printer.sql
 
 

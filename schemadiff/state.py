@@ -12,7 +12,7 @@ from functools import singledispatch
 from typing import Optional
 
 from . import ops as o
-from .errors import SchemadiffError
+from .errors import MissingObject, SchemadiffError
 from .snapshot import (
     CheckConstraint,
     Column,
@@ -32,14 +32,14 @@ _COLLECTIONS = {UniqueConstraint: "uniques", CheckConstraint: "checks", ForeignK
 def find_table(snap: Snapshot, name: str, schema: Optional[str]) -> Table:
     table = snap.table(name, schema)
     if table is None:
-        raise SchemadiffError(f"no table {o.qualified(schema, name)} at this point of the history")
+        raise MissingObject(f"no table {o.qualified(schema, name)} at this point of the history")
     return table
 
 
 def find_column(table: Table, name: str) -> Column:
     column = table.column(name)
     if column is None:
-        raise SchemadiffError(f"table {table.fullname} has no column {name!r} at this point of the history")
+        raise MissingObject(f"table {table.fullname} has no column {name!r} at this point of the history")
     return column
 
 
@@ -339,4 +339,4 @@ def _remove(items: tuple, item, label: str) -> tuple:
     for i, existing in enumerate(items):
         if same_object(existing, item):
             return items[:i] + items[i + 1 :]
-    raise SchemadiffError(f"no {label} at this point of the history")
+    raise MissingObject(f"no {label} at this point of the history")
