@@ -398,7 +398,7 @@ def test_bulk_insert_of_many_rows(db, tmp_path):
 
 
 def test_a_failure_after_an_autocommit_block_says_what_stays(db, tmp_path):
-    path = write_script(
+    write_script(
         tmp_path,
         "a1",
         None,

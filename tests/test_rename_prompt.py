@@ -252,7 +252,6 @@ def test_rename_flags_answer_ahead_of_time(db, project):
 def test_rename_flags_without_a_terminal(project):
     url = f"sqlite:///{project / 'app.db'}"
     at_before_with_rows(project, url)
-    after = ("--url", url, "--metadata", "after:metadata")
     generate(project, url, "after", "bbb222", "--rename", "account.email=email_address")
     written = script(project, "bbb222")
     assert 'new_column_name="email_address"' in written

@@ -20,8 +20,6 @@ from markdown_it import MarkdownIt
 
 from conftest import DIALECTS, FIXTURES
 from golden_render import (
-    REVIEW_FORMATS,
-    REVIEW_RANGES,
     render_review,
     review_cases,
     review_golden_path,
