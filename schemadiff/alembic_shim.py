@@ -20,6 +20,11 @@ from .operations import current
 
 _PACKAGE = "alembic"
 
+#: What `alembic.__version__` says in a script. Scripts test it to choose Alembic's behaviour
+#: (`if Version(alembic.__version__) >= Version("1.7.0")`): schemadiff's op follows Alembic's
+#: semantics as of this release, whichever Alembic (if any) is installed.
+FOLLOWS_ALEMBIC = "1.16.0"
+
 
 def is_alembic(module_name: str) -> bool:
     return module_name.partition(".")[0] == _PACKAGE
@@ -48,6 +53,7 @@ def _package() -> ModuleType:
     )
     # Alembic's other modules, where it is installed, import from its folder; its __init__ never runs.
     package.__path__ = _alembic_folders()
+    package.__version__ = FOLLOWS_ALEMBIC
     package.op = op
     package.context = _Context(f"{_PACKAGE}.context")
     return package

@@ -323,6 +323,8 @@ def test_the_stand_in_is_there_only_while_a_script_runs(monkeypatch, before):
         from alembic import context, op
 
         assert op is schemadiff_op and alembic.op is op and alembic.context is context
+        # Scripts choose Alembic's behaviour by its version (mlflow: `>= Version("1.7.0")`).
+        assert tuple(int(p) for p in alembic.__version__.split(".")) >= (1, 7, 0)
     assert alembic_entries() == saved
     if before == "absent":
         assert "alembic" not in sys.modules  # never imported for the stand-in
