@@ -24,7 +24,9 @@ def rename_ops(current: Snapshot, target: Snapshot, renames: Renames) -> list[o.
 
     A rename whose new name is in `current` already ran and is left out; one whose new name is
     not in `target` is outside the comparison (an excluded table) and is left out too. One whose
-    old name is not in `current` either names nothing: a SchemadiffError.
+    old name is not in `current` either is left out where the database is behind (the object
+    comes new, so nothing is lost), and is a SchemadiffError where the diff drops something of
+    that table (or schema) instead: the hint most likely names it wrongly.
     """
     ops: list[o.Op] = []
     state = current
@@ -47,9 +49,16 @@ def _table_rename(
     if state.table(new, schema) is not None or target.table(new, schema) is None:
         return None
     if state.table(old, schema) is None:
+        dropped = [
+            t.name
+            for t in state.tables
+            if t.schema == schema and target.table(t.name, schema) is None
+        ]
+        if not dropped:  # a database behind the models: the table comes new, nothing to keep
+            return None
         raise SchemadiffError(
             f"rename {o.qualified(schema, old)} -> {new}: the database has neither table "
-            f"{o.qualified(schema, old)} nor {o.qualified(schema, new)}"
+            f"{o.qualified(schema, old)} nor {o.qualified(schema, new)}{_dropped(dropped)}"
         )
     return o.RenameTable(old, new, schema)
 
@@ -62,19 +71,22 @@ def _column_rename(
     if wanted is None or wanted.column(new) is None:
         return None
     table = state.table(table_name, schema)
-    if table is None:
-        raise SchemadiffError(
-            f"rename {shown}: the database has no table {o.qualified(schema, table_name)}"
-        )
-    if table.column(new) is not None:
-        return None
+    if table is None or table.column(new) is not None:
+        return None  # the table comes new (the database is behind), or the rename ran already
     column = table.column(old)
     if column is None:
+        dropped = [c.name for c in table.columns if wanted.column(c.name) is None]
+        if not dropped:  # a database behind the models: the column comes new, nothing to keep
+            return None
         raise SchemadiffError(
             f"rename {shown}: table {table.fullname} in the database has neither column "
-            f"{old!r} nor {new!r}"
+            f"{old!r} nor {new!r}{_dropped(dropped)}"
         )
     return o.AlterColumn(table_name, column, dataclasses.replace(column, name=new), schema)
+
+
+def _dropped(names: list[str]) -> str:
+    return f" (the models drop {', '.join(map(repr, names))}: is the old name one of those?)"
 
 
 def _name_follow_ops(current: Snapshot, renamed: Snapshot, target: Snapshot) -> list[o.Op]:
