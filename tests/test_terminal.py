@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import select
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Optional
 
 import pytest
 
-from conftest import DIALECTS
+from conftest import DIALECTS, FIXTURES
 from models import load_fixture
 from schemadiff.terminal import styled
 from test_cli import run
@@ -169,3 +170,17 @@ def test_narrow_terminal_wraps_between_words(changed):
     piped = run(project, "diff", *args, env={"COLUMNS": "36"}).stdout
     assert shown.split() == piped.split()  # the same words, not wrapped in a pipe
     assert "    ! hazard(data-loss/drop-column): drops column account.name and its values" in piped
+
+
+def test_show_and_review_are_coloured_in_a_terminal(tmp_path):
+    project = tmp_path / "example"
+    shutil.copytree(
+        FIXTURES / "example", project, ignore=shutil.ignore_patterns("*.db", "__pycache__")
+    )
+    for command in (["show", "9a8b"], ["review", "1c2d:9a8b"]):
+        code, shown, _ = in_terminal(project, *command)
+        assert code == 0, shown
+        assert "\x1b[32m  + column book.isbn VARCHAR(13)\x1b[0m" in shown
+        assert "\x1b[1;35m    ! hazard(may-fail/new-unique)" in shown
+        code, plain, _ = in_terminal(project, *command, env={"NO_COLOR": "1"})
+        assert code == 0 and not ESCAPE.search(plain) and "  + column book.isbn" in plain
