@@ -7,6 +7,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, Mapping, Optional
 
 from .errors import SchemadiffError
@@ -187,6 +188,21 @@ def load_models(config: Config) -> "sa.MetaData":
     return load_metadata(config.require_metadata(), config.root)
 
 
+def import_project_module(label: str, module_name: str, root: Optional[Path]) -> ModuleType:
+    """One of the project's modules (its root first on sys.path); a failure is one line that
+    starts with `label`, the setting that named the module."""
+    if root is not None and str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    try:
+        return importlib.import_module(module_name)
+    except ImportError as e:
+        raise SchemadiffError(f"{label}: cannot import {module_name!r}: {e}") from None
+    except Exception as e:
+        raise SchemadiffError(
+            f"{label}: importing {module_name!r} failed: {type(e).__name__}: {e}"
+        ) from None
+
+
 def load_metadata(spec: str, root: Path) -> "sa.MetaData":
     """Imports `module:attr` (attr may be dotted) and returns its MetaData."""
     import sqlalchemy as sa
@@ -194,16 +210,7 @@ def load_metadata(spec: str, root: Path) -> "sa.MetaData":
     module_name, sep, attr_path = spec.partition(":")
     if not sep or not module_name or not attr_path:
         raise SchemadiffError(f"--metadata {spec!r}: expected the form module:attr, e.g. app.models:Base")
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))
-    try:
-        obj: Any = importlib.import_module(module_name)
-    except ImportError as e:
-        raise SchemadiffError(f"--metadata {spec!r}: cannot import {module_name!r}: {e}") from None
-    except Exception as e:
-        raise SchemadiffError(
-            f"--metadata {spec!r}: importing {module_name!r} failed: {type(e).__name__}: {e}"
-        ) from None
+    obj: Any = import_project_module(f"--metadata {spec!r}", module_name, root)
     for part in attr_path.split("."):
         if not hasattr(obj, part):
             raise SchemadiffError(f"--metadata {spec!r}: {module_name!r} has no attribute {attr_path!r}")

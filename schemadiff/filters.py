@@ -21,12 +21,10 @@ shows up as a difference; what it leaves out of one side only (`reflected`) look
 from __future__ import annotations
 
 import dataclasses
-import importlib
-import sys
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from .config import Config
+from .config import Config, import_project_module
 from .errors import SchemadiffError
 from .snapshot import Snapshot, Table
 
@@ -43,16 +41,7 @@ def load_function(key: str, spec: str, root: Path) -> Callable:
     module_name, sep, name = spec.partition(":")
     if not sep or not module_name or not name:
         raise SchemadiffError(f"{key} {spec!r}: expected the form module:function")
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as e:
-        raise SchemadiffError(f"{key} {spec!r}: cannot import {module_name!r}: {e}") from None
-    except Exception as e:
-        raise SchemadiffError(
-            f"{key} {spec!r}: importing {module_name!r} failed: {type(e).__name__}: {e}"
-        ) from None
+    module = import_project_module(f"{key} {spec!r}", module_name, root)
     function = getattr(module, name, None)
     if not callable(function):
         raise SchemadiffError(f"{key} {spec!r}: {module_name!r} has no function {name!r}")

@@ -8,14 +8,12 @@ imported it. Light: no SQLAlchemy, since reading the scripts' graph comes first.
 
 from __future__ import annotations
 
-import importlib
-import sys
 from contextvars import ContextVar
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Optional
 
-from .config import VERSION_TABLE, Config
-from .errors import SchemadiffError
+from .config import VERSION_TABLE, Config, import_project_module
 
 
 @dataclass(frozen=True)
@@ -61,13 +59,5 @@ def import_setup() -> None:
     settings = _settings.get()
     if settings.setup is None:
         return
-    if settings.root is not None and settings.root not in sys.path:
-        sys.path.insert(0, settings.root)
-    try:
-        importlib.import_module(settings.setup)
-    except ImportError as e:
-        raise SchemadiffError(f"setup {settings.setup!r}: cannot import it: {e}") from None
-    except Exception as e:
-        raise SchemadiffError(
-            f"setup {settings.setup!r}: importing it failed: {type(e).__name__}: {e}"
-        ) from None
+    root = None if settings.root is None else Path(settings.root)
+    import_project_module(f"setup {settings.setup!r}", settings.setup, root)

@@ -270,7 +270,7 @@ def test_a_setup_that_does_not_import_is_one_line(tmp_path):
     project = history_project(tmp_path)
     (project / "pyproject.toml").write_text(PYPROJECT.replace('"history_setup"', '"no_such.setup"'))
     result = schemadiff(project, True, "upgrade", "--url", "sqlite:///app.db")
-    one_line_error(result, "setup 'no_such.setup': cannot import it: No module named 'no_such'")
+    one_line_error(result, "setup 'no_such.setup': cannot import 'no_such.setup': No module named 'no_such'")
 
 
 @pytest.mark.parametrize(
