@@ -144,6 +144,7 @@ def test_a_project_folder_named_alembic_does_not_shadow_the_stand_in(tmp_path, a
 # -- the Alembic-style history in fixtures/alembic_style ------------------------------------------
 
 HISTORY = FIXTURES / "alembic_style"
+HEAD = "0008"
 PYPROJECT = """\
 [tool.schemadiff]
 metadata = "models:metadata"
@@ -193,6 +194,11 @@ def assert_history_data(db) -> None:
         f"{db.dialect} offline=False bind={db.dialect} version_table_schema=None url={db.dialect}"
     )
     assert rows(db, "SELECT id, note FROM history_note") == [(1, note)]
+    # 0007's batch: the new scope took its server default; batch_op.execute changed a value.
+    assert rows(db, "SELECT id, name, scope, note, value FROM setting ORDER BY id") == [
+        (1, "theme", "global", None, "dark"),
+        (2, "beta", "global", None, "on"),
+    ]
 
 
 def test_alembic_style_history_up_down_up(db, tmp_path, alembic_installed):
@@ -207,7 +213,7 @@ def test_alembic_style_history_up_down_up(db, tmp_path, alembic_installed):
     assert tables(db) == {"schemadiff_version"}
     ok(schemadiff(project, alembic_installed, "upgrade", "head", *url))
     assert_history_data(db)
-    assert ok(schemadiff(project, alembic_installed, "current", *url)).split()[0] == "0005"
+    assert ok(schemadiff(project, alembic_installed, "current", *url)).split()[0] == HEAD
 
 
 MAINTENANCE = {
@@ -253,10 +259,10 @@ def test_get_bind_under_sql_names_the_script_and_line(tmp_path, alembic_installe
         f"conn = op.get_bind()\nif conn.dialect.name == 'sqlite':\n    {SCRIPT_USES_THE_BIND[use]}"
     )
     path = write_script(
-        project, "0006", "0005", "import sqlalchemy as sa\nfrom alembic import op", body, "pass"
+        project, "0009", HEAD, "import sqlalchemy as sa\nfrom alembic import op", body, "pass"
     )
     line = path.read_text().splitlines().index(f"        {SCRIPT_USES_THE_BIND[use]}") + 1
-    args = ("upgrade", "0005:0006", "--sql", "--url", "sqlite:///app.db")
+    args = ("upgrade", f"{HEAD}:0009", "--sql", "--url", "sqlite:///app.db")
     message = one_line_error(
         schemadiff(project, alembic_installed, *args), f"{path}, line {line}: "
     )
@@ -270,7 +276,9 @@ def test_a_setup_that_does_not_import_is_one_line(tmp_path):
     project = history_project(tmp_path)
     (project / "pyproject.toml").write_text(PYPROJECT.replace('"history_setup"', '"no_such.setup"'))
     result = schemadiff(project, True, "upgrade", "--url", "sqlite:///app.db")
-    one_line_error(result, "setup 'no_such.setup': cannot import 'no_such.setup': No module named 'no_such'")
+    one_line_error(
+        result, "setup 'no_such.setup': cannot import 'no_such.setup': No module named 'no_such'"
+    )
 
 
 @pytest.mark.parametrize(
@@ -435,7 +443,7 @@ def test_alembic_itself_runs_the_history_alike(db, tmp_path):
     ran = subprocess.run(upgrade, cwd=project, capture_output=True, text=True, timeout=300)
     assert ran.returncode == 0, ran.stderr
     assert_history_data(db)
-    assert rows(db, "SELECT version_num FROM alembic_version") == [("0005",)]
+    assert rows(db, "SELECT version_num FROM alembic_version") == [(HEAD,)]
 
 
 def test_module_level_code_may_use_op_and_context(tmp_path, alembic_installed):
