@@ -17,6 +17,10 @@ import pytest
 import sqlalchemy as sa
 
 from conftest import DIALECTS, FIXTURES
+from test_alembic_scripts import HEAD as HISTORY_HEAD
+from test_alembic_scripts import assert_history_data, ok
+from test_alembic_scripts import schemadiff as run_history
+from test_alembic_scripts import tables as history_tables
 from test_cli import run
 
 pytest.importorskip("alembic")
@@ -179,17 +183,36 @@ def test_the_version_table_is_made_as_alembic_makes_it(db, project):
     assert_same_current(project, MID_POINT)
 
 
+@pytest.mark.parametrize("alembic_installed", [True, False], ids=["with alembic", "without"])
 @pytest.mark.parametrize("db", DIALECTS, indirect=True)
-def test_the_alembic_style_history_runs_after_init_from_alembic_alone(db, tmp_path):
-    """fixtures/alembic_style (filters, setup, data migrations): adopted with no edit but its URL."""
+def test_the_alembic_style_history_runs_after_init_from_alembic_alone(
+    db, tmp_path, alembic_installed
+):
+    """fixtures/alembic_style, whose scripts use the whole vocabulary of Alembic histories (batch
+    blocks, CONCURRENTLY, keys by name, enum types, ...): adopted with no edit but its URL, then
+    up, down and up again, with Alembic installed and with `import alembic` failing."""
     folder = tmp_path / "style"
     shutil.copytree(
         FIXTURES / "alembic_style", folder, ignore=shutil.ignore_patterns("__pycache__", "*.db")
     )
     ini = folder / "alembic.ini"
     ini.write_text(ini.read_text().replace("sqlite:///alembic_style.db", db.url.replace("%", "%%")))
-    adopt(folder)
-    for target in ("head", "base", "head"):
-        schemadiff(folder, "downgrade" if target == "base" else "upgrade", target)
-    assert alembic(folder, "current") == schemadiff(folder, "current")
-    assert schemadiff(folder, "check") == "No differences: the database matches the models.\n"
+
+    def cli(*args: str) -> str:
+        return ok(run_history(folder, alembic_installed, *args))
+
+    cli("init", "--from-alembic")
+    cli("upgrade", "head")
+    assert_history_data(db)
+    cli("downgrade", "base")
+    # Every downgrade() undid its upgrade(): the hand-made tables and PostgreSQL's enum type too.
+    assert history_tables(db) == {"alembic_version"}
+    if db.dialect == "postgresql":
+        assert sa.inspect(db.engine()).get_enums() == []
+    cli("upgrade", "head")
+    assert_history_data(db)
+    current = cli("current")
+    assert current == f"{HISTORY_HEAD} (head)\n"
+    if alembic_installed:
+        assert alembic(folder, "current") == current
+    assert cli("check") == "No differences: the database matches the models.\n"
