@@ -16,7 +16,8 @@ project supports, a worker process in that venv, under a timeout:
    scripts use), and `bench_models.py`, which imports the project's model
    modules and exposes their MetaData;
 3. runs `schemadiff upgrade head` on the first database, and `schemadiff check --format json`
-   against the models if any revision applied;
+   against the models if any revision applied; where the whole history applied, it then runs
+   `schemadiff downgrade base` and, where that got to base, `upgrade head` again;
 4. runs Alembic's own `upgrade head` of the same versions folder on the second database (a plain
    online env.py, one transaction per migration), then `alembic.autogenerate.compare_metadata`
    (compare_type and compare_server_default on) against the same models, and `schemadiff check` on
@@ -200,19 +201,21 @@ def print_table(project: Project, dialects: list, rows: list) -> None:
     print(f"\n### {project.requirement}{before}\n")
     header = (
         "| database | schemadiff upgrade head | first failure | check vs models | "
-        "Alembic upgrade head | Alembic compare | schemadiff check on Alembic's database |"
+        "downgrade base, then upgrade head | "
+        "Alembic upgrade head | Alembic compare | schemadiff check on Alembic's database | "
+        "Alembic downgrade base |"
     )
     print(header)
     print("|" + "---|" * header.count(" | ") + "---|")
     for dialect, row in zip(dialects, rows):
         if "error" in row:
-            print(f"| {dialect} | - | {row['error']} | - | - | - | - |")
+            print(f"| {dialect} | - | {row['error']} | - | - | - | - | - | - |")
             continue
         print(
             f"| {dialect} | {row['sd_applied']}/{row['total']} | {row['sd_failure'] or '-'} | "
-            f"{_count(row['sd_check'])} | {row['al_applied']}/{row['total']}"
+            f"{_count(row['sd_check'])} | {_round_trip(row)} | {row['al_applied']}/{row['total']}"
             f"{' (' + row['al_failure'] + ')' if row['al_failure'] else ''} | "
-            f"{_count(row['al_compare'])} | {_count(row['sd_check_al'])} |"
+            f"{_count(row['al_compare'])} | {_count(row['sd_check_al'])} | {_alembic_down(row)} |"
         )
     for dialect, row in zip(dialects, rows):
         for label, key in (
@@ -227,6 +230,25 @@ def print_table(project: Project, dialects: list, rows: list) -> None:
                     print(f"  - {line}")
                 if len(found) > 12:
                     print(f"  - ... {len(found) - 12} more")
+
+
+def _round_trip(row: dict) -> str:
+    """E.g. `67/67 down, 67/67 up`, with the failure that stopped either."""
+    if "sd_reverted" not in row:
+        return "-"
+    text = f"{row['sd_reverted']}/{row['total']} down"
+    text += f" ({row['sd_down_failure']})" if row["sd_down_failure"] else ""
+    if row["sd_again"] is not None:
+        text += f", {row['sd_again']}/{row['total']} up"
+        text += f" ({row['sd_again_failure']})" if row.get("sd_again_failure") else ""
+    return text
+
+
+def _alembic_down(row: dict) -> str:
+    if "al_reverted" not in row:
+        return "-"
+    failure = row["al_down_failure"]
+    return f"{row['al_reverted']}/{row['total']}" + (f" ({failure})" if failure else "")
 
 
 def _count(found) -> str:
@@ -270,11 +292,13 @@ def worker(project: str, dialect: str, timeout: float) -> dict:
                     create_all(spec.created_before, url)
             total = len(revision_ids(folder))
             result = {"total": total}
-            result.update(run_schemadiff(folder, sd_url, timeout))
+            result.update(run_schemadiff(folder, sd_url, total, timeout))
             result.update(run_alembic(folder, versions, al_url, spec))
             result["sd_check_al"] = (
                 schemadiff_check(folder, al_url, timeout) if result["al_applied"] else None
             )
+            if result["al_applied"] == total:
+                result.update(alembic_downgrade(folder, versions, al_url, total))
     return result
 
 
@@ -328,23 +352,37 @@ def _cli(folder: Path, args: list, timeout: float) -> subprocess.CompletedProces
     )
 
 
-def run_schemadiff(folder: Path, url: str, timeout: float) -> dict:
-    done = _cli(folder, ["upgrade", "head"], timeout)
-    errors = [line for line in done.stderr.splitlines() if line.startswith("schemadiff: error:")]
-    # Paths read as in the package: `migrations/versions` is the symlink to its versions folder.
-    failure = (
-        _short(errors[0][len("schemadiff: error: ") :].replace(f"{folder}/", ""))
-        if errors
-        else None
-    )
-    if done.returncode != 0 and not failure:
-        failure = _last_line(done.stderr)
+def run_schemadiff(folder: Path, url: str, total: int, timeout: float) -> dict:
+    failure = _failure(folder, _cli(folder, ["upgrade", "head"], timeout))
     applied = applied_count(folder, url)
-    return {
+    result = {
         "sd_applied": applied,
         "sd_failure": failure,
         "sd_check": schemadiff_check(folder, url, timeout) if applied else None,
     }
+    if applied == total:
+        result.update(round_trip(folder, url, total, timeout))
+    return result
+
+
+def round_trip(folder: Path, url: str, total: int, timeout: float) -> dict:
+    """`downgrade base`, then (where it got there) `upgrade head` again: how far each went."""
+    down_failure = _failure(folder, _cli(folder, ["downgrade", "base"], timeout))
+    left = applied_count(folder, url)
+    result = {"sd_reverted": total - left, "sd_down_failure": down_failure, "sd_again": None}
+    if left == 0:
+        again_failure = _failure(folder, _cli(folder, ["upgrade", "head"], timeout))
+        result.update(sd_again=applied_count(folder, url), sd_again_failure=again_failure)
+    return result
+
+
+def _failure(folder: Path, done: subprocess.CompletedProcess) -> Optional[str]:
+    """The error line of a schemadiff run, None when it succeeded."""
+    errors = [line for line in done.stderr.splitlines() if line.startswith("schemadiff: error:")]
+    # Paths read as in the package: `migrations/versions` is the symlink to its versions folder.
+    if errors:
+        return _short(errors[0][len("schemadiff: error: ") :].replace(f"{folder}/", ""))
+    return _last_line(done.stderr) if done.returncode != 0 else None
 
 
 def applied_count(folder: Path, url: str) -> int:
@@ -386,33 +424,16 @@ with context.begin_transaction():
 
 def run_alembic(folder: Path, versions: Path, url: str, spec: Project) -> dict:
     import sqlalchemy as sa
-    from alembic import command
     from alembic.autogenerate import compare_metadata
-    from alembic.config import Config
     from alembic.migration import MigrationContext
-    from alembic.script import ScriptDirectory
 
-    env = folder / "alembic_env"
-    env.mkdir()
-    (env / "env.py").write_text(ENV_PY)
-    config = Config()
-    config.set_main_option("script_location", str(env))
-    config.set_main_option("version_locations", str(versions))
+    config = alembic_config(folder, versions)
     engine = sa.create_engine(url)
-    failure = None
     try:
+        failure = alembic_command(engine, config, "upgrade", "head")
         with engine.connect() as conn:
-            config.attributes["connection"] = conn
-            try:
-                command.upgrade(config, "head")
-                conn.commit()
-            except Exception as e:  # a failure is a figure
-                conn.rollback()
-                failure = _short(f"{type(e).__name__}: {e}".splitlines()[0])
-        with engine.connect() as conn:
-            current = MigrationContext.configure(conn).get_current_heads()
-            script = ScriptDirectory.from_config(config)
-            applied = len(list(script.iterate_revisions(current, "base"))) if current else 0
+            applied = alembic_applied(conn, config)
+            compared = None
             compared = None
             if applied:
                 sys.path.insert(0, str(folder))
@@ -427,6 +448,60 @@ def run_alembic(folder: Path, versions: Path, url: str, spec: Project) -> dict:
     finally:
         engine.dispose()
     return {"al_applied": applied, "al_failure": failure, "al_compare": compared}
+
+
+def alembic_downgrade(folder: Path, versions: Path, url: str, total: int) -> dict:
+    """Alembic's own `downgrade base` of the database it upgraded: how far it went."""
+    import sqlalchemy as sa
+
+    config = alembic_config(folder, versions)
+    engine = sa.create_engine(url)
+    try:
+        failure = alembic_command(engine, config, "downgrade", "base")
+        with engine.connect() as conn:
+            return {
+                "al_reverted": total - alembic_applied(conn, config),
+                "al_down_failure": failure,
+            }
+    finally:
+        engine.dispose()
+
+
+def alembic_config(folder: Path, versions: Path):
+    from alembic.config import Config
+
+    env = folder / "alembic_env"
+    if not env.exists():
+        env.mkdir()
+        (env / "env.py").write_text(ENV_PY)
+    config = Config()
+    config.set_main_option("script_location", str(env))
+    config.set_main_option("version_locations", str(versions))
+    return config
+
+
+def alembic_command(engine, config, name: str, target: str) -> Optional[str]:
+    """Runs Alembic's upgrade or downgrade; its failure as one line, None when it went through."""
+    from alembic import command
+
+    with engine.connect() as conn:
+        config.attributes["connection"] = conn
+        try:
+            getattr(command, name)(config, target)
+            conn.commit()
+        except Exception as e:  # a failure is a figure
+            conn.rollback()
+            return _short(f"{type(e).__name__}: {e}".splitlines()[0])
+    return None
+
+
+def alembic_applied(conn, config) -> int:
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    current = MigrationContext.configure(conn).get_current_heads()
+    script = ScriptDirectory.from_config(config)
+    return len(list(script.iterate_revisions(current, "base"))) if current else 0
 
 
 class scratch_database:
