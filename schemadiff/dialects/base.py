@@ -156,6 +156,9 @@ class Dialect:
 
     def __init__(self, sa_dialect: SADialect):
         self.sa_dialect = sa_dialect
+        #: CREATE TABLE leaves out a foreign key with `use_alter=True` where the database can
+        #: add it by ALTER (SQLAlchemy's rule, so Alembic's create_table's): the script adds it.
+        self.leaves_out_use_alter_keys = sa_dialect.supports_alter
         self.preparer = sa_dialect.identifier_preparer
         self.ddl = self.ddl_class(self)
         # Schemas repeat the same few types thousands of times; compiling each once is enough.
