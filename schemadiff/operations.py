@@ -212,15 +212,25 @@ class Operations(ContextOps):
         return names[at] if at < len(names) else None
 
     def drop_column(self, table_name: str, column_name: str, schema: Optional[str] = None, **kw: Any) -> None:
-        """The column's foreign keys, CHECKs, uniques and indexes go first, each its own op, so
-        every database ends alike (PostgreSQL would drop them with the column, MySQL would shrink
-        a composite index, SQLite would refuse) and the reverse restores them."""
+        """The column's foreign keys, CHECKs, uniques and indexes go too, so every database ends
+        alike (MySQL would shrink a composite index, SQLite would refuse). Where DROP COLUMN takes
+        them (PostgreSQL), the database drops them, as with Alembic, so one that the script
+        dropped by its own SQL is no error; elsewhere each goes first, in an op of its own."""
         table = self._table(table_name, schema)
         column = find_column(table, column_name)
-        for constraint in [*_on_column(table.foreign_keys, column_name), *_checks_on(table, column_name), *_on_column(table.uniques, column_name)]:
-            self.run(o.DropConstraint(table_name, constraint, schema))
-        for index in _on_column(table.indexes, column_name):
-            self.run(o.DropIndex(table_name, index, schema))
+        drops = [
+            *(o.DropConstraint(table_name, c, schema) for c in _on_column(table.foreign_keys, column_name)),
+            *(o.DropConstraint(table_name, c, schema) for c in _checks_on(table, column_name)),
+            *(o.DropConstraint(table_name, c, schema) for c in _on_column(table.uniques, column_name)),
+            *(o.DropIndex(table_name, i, schema) for i in _on_column(table.indexes, column_name)),
+        ]
+        if self.dialect.drops_column_dependents:
+            for drop in drops:
+                self.state = apply(self.state, drop)
+            self.adopt(self._table(table_name, schema))
+        else:
+            for drop in drops:
+                self.run(drop)
         self.run(o.DropColumn(table_name, column, schema))
 
     def alter_column(

@@ -449,6 +449,33 @@ def test_drop_column_takes_the_columns_keys_and_indexes_with_it(db, tmp_path):
     assert [f.name for f in table(db, "part").foreign_keys] == ["fk_part_parent"]
 
 
+# As Prefect's history does: its own SQL drops an index that DROP COLUMN would take anyway.
+DROPPED_BY_SQL = """
+if op.get_context().dialect.name == "postgresql":
+    op.execute("DROP INDEX ix_part_parent")
+op.drop_column("part", "parent_id")
+"""
+
+
+def test_drop_column_leaves_to_postgresql_the_keys_and_indexes_it_takes(db, tmp_path):
+    project = history(
+        tmp_path,
+        db,
+        (PARTS, 'op.drop_table("part")\nop.drop_table("parent")'),
+        (DROPPED_BY_SQL, 'op.add_column("part", sa.Column("parent_id", sa.Integer))'),
+    )
+    migrate_to(project, "upgrade", "r1")
+    sql = offline(project, "upgrade", "r1:r2")
+    migrate_to(project, "upgrade", "head")
+    part = table(db, "part")
+    assert [c.name for c in part.columns] == ["id", "name"]
+    assert (part.foreign_keys, part.uniques, part.checks, part.indexes) == ((), (), (), ())
+    if db.dialect == "postgresql":  # the script's own DROP INDEX, then DROP COLUMN alone
+        assert sql.count("DROP INDEX") == 1 and "DROP CONSTRAINT" not in sql
+    assert_replay_knows_the_database(project, db)
+    migrate_to(project, "downgrade", "base")
+
+
 # -- alter_column replaces a SchemaType's CHECK --------------------------------------------------
 
 FLAGS = """

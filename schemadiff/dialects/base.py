@@ -147,6 +147,8 @@ class Dialect:
     default_referential_actions = frozenset({"NO ACTION"})
     #: Whether the database keeps the names given to primary keys.
     keeps_primary_key_names = True
+    #: Whether DROP COLUMN drops the table's indexes and constraints on the column with it.
+    drops_column_dependents = False
 
     #: The DDL class that writes this database's statements (see dialects/ddl.py).
     ddl_class: type = DDL
