@@ -88,7 +88,9 @@ class BatchOperations:
                 or (self.recreate == "auto" and self._rebuilds(operations))
             ):
                 operations.run(rebuild)  # first: every op of the block waits for this one rebuild
-            self.apply(operations)
+                self.apply(operations, rebuilding=True)
+            else:
+                self.apply(operations, rebuilding=False)
             if partial_reordering and rebuild is not None:
                 _reorder(operations, self._table, self._schema, partial_reordering)
                 operations.run(rebuild)
@@ -100,7 +102,7 @@ class BatchOperations:
         trial_ops: list[o.Op] = []
         trial = type(operations)(operations.dialect, operations.state, trial_ops.append)
         trial._batch = operations._batch
-        self.apply(trial)
+        self.apply(trial, rebuilding=True)
         state = operations.state
         for op in trial_ops:
             if operations.dialect.ddl.rebuilds(op, state):
@@ -108,9 +110,11 @@ class BatchOperations:
             state = apply(state, op)
         return False
 
-    def apply(self, operations: "Operations") -> None:
+    def apply(self, operations: "Operations", rebuilding: bool) -> None:
         """Runs the collected ops through `operations`, by kind (sorted() is stable: each kind
-        keeps its order)."""
+        keeps its order). In a rebuild, a new constraint takes the place of the table's one of the
+        same name, and a new primary key that of the table's own, as in Alembic's rebuilt table;
+        an ALTER elsewhere adds it next to the other, which the database refuses."""
         table = operations.state.table(self._table, self._schema)
         existing = {c.name for c in table.columns} if table is not None else set()
 
@@ -119,6 +123,8 @@ class BatchOperations:
             return _ALTER_NEW if new else call.kind
 
         for call in sorted(self._calls, key=kind):
+            if rebuilding and call.method in _CREATE_CONSTRAINT:
+                _drop_replaced(operations, self._table, self._schema, call)
             getattr(operations, call.method)(*call.args, **call.kw)
 
     def _later(
@@ -263,6 +269,27 @@ def conventional_name(operations: "Operations", table: s.Table, constraint) -> O
     fresh = to_constraint(constraint)
     named.append_constraint(fresh)
     return operations._builder.name(fresh)
+
+
+_CREATE_CONSTRAINT = (
+    "create_primary_key",
+    "create_unique_constraint",
+    "create_check_constraint",
+    "create_foreign_key",
+)
+
+
+def _drop_replaced(
+    operations: "Operations", table_name: str, schema: Optional[str], call: _Call
+) -> None:
+    """The table's constraint that the new one of `call` replaces in a rebuild, dropped."""
+    table = operations._table(table_name, schema)
+    name = call.args[0]
+    replaced = next((c for c in table.constraints if name is not None and c.name == name), None)
+    if call.method == "create_primary_key":
+        replaced = table.primary_key
+    if replaced is not None:
+        operations.run(o.DropConstraint(table_name, replaced, schema))
 
 
 def _adopt(

@@ -125,13 +125,16 @@ class Operations(ContextOps):
     # -- tables -----------------------------------------------------------------------------
     def create_table(self, table_name: str, *items: Any, schema: Optional[str] = None, comment: Optional[str] = None, **kw: Any) -> sa.Table:
         """As Alembic: named enum types the table uses are created first where missing (unless
-        `create_type=False`), and foreign keys with `use_alter=True` or to a table that does not
-        exist yet (a cycle) are added after the table."""
+        `create_type=False`); foreign keys with `use_alter=True` are left out where the database
+        can ALTER them in (the script adds them), and kept where it cannot (SQLite). A foreign key
+        to a table that does not exist yet (a cycle) is added once that table is made."""
         table = sa.Table(table_name, sa.MetaData(), *items, schema=schema, comment=comment, **kw)
         snap = self.dialect.canonical_table(self._builder.table(table))
+        if self.dialect.leaves_out_use_alter_keys:
+            snap = dataclasses.replace(snap, foreign_keys=self._without_use_alter(table, snap))
         for enum in self._missing_enums(table):
             self.run(o.CreateEnum(enum))
-        later = [fk for fk in snap.foreign_keys if self._added_later(fk, table, snap)]
+        later = [fk for fk in snap.foreign_keys if self._waits(fk, snap)]
         self.run(o.CreateTable(dataclasses.replace(snap, foreign_keys=tuple(f for f in snap.foreign_keys if f not in later))))
         self._waiting_keys += [(table_name, schema, fk) for fk in later]
         for waiting in list(self._waiting_keys):
@@ -155,11 +158,12 @@ class Operations(ContextOps):
         known = {e.key for e in self.state.enums}
         return [e for e in self.dialect.enums_from_tables([table]) if e.key not in known | kept]
 
-    def _added_later(self, fk: s.ForeignKey, table: sa.Table, snap: s.Table) -> bool:
-        if (fk.ref_schema or "", fk.ref_table) != snap.key and self.state.table(fk.ref_table, fk.ref_schema) is None:
-            return True
-        altered = [self._builder.foreign_key(c) for c in table.foreign_key_constraints if c.use_alter]
-        return any((a.columns, a.ref_table, a.ref_schema) == (fk.columns, fk.ref_table, fk.ref_schema) for a in altered)
+    def _without_use_alter(self, table: sa.Table, snap: s.Table) -> tuple[s.ForeignKey, ...]:
+        altered = {_fk_shape(self._builder.foreign_key(c)) for c in table.foreign_key_constraints if c.use_alter}
+        return tuple(fk for fk in snap.foreign_keys if _fk_shape(fk) not in altered)
+
+    def _waits(self, fk: s.ForeignKey, snap: s.Table) -> bool:
+        return (fk.ref_schema or "", fk.ref_table) != snap.key and self.state.table(fk.ref_table, fk.ref_schema) is None
 
     def drop_table(self, table_name: str, schema: Optional[str] = None) -> None:
         self.run(o.DropTable(self._table(table_name, schema)))
@@ -208,15 +212,25 @@ class Operations(ContextOps):
         return names[at] if at < len(names) else None
 
     def drop_column(self, table_name: str, column_name: str, schema: Optional[str] = None, **kw: Any) -> None:
-        """The column's foreign keys, CHECKs, uniques and indexes go first, each its own op, so
-        every database ends alike (PostgreSQL would drop them with the column, MySQL would shrink
-        a composite index, SQLite would refuse) and the reverse restores them."""
+        """The column's foreign keys, CHECKs, uniques and indexes go too, so every database ends
+        alike (MySQL would shrink a composite index, SQLite would refuse). Where DROP COLUMN takes
+        them (PostgreSQL), the database drops them, as with Alembic, so one that the script
+        dropped by its own SQL is no error; elsewhere each goes first, in an op of its own."""
         table = self._table(table_name, schema)
         column = find_column(table, column_name)
-        for constraint in [*_on_column(table.foreign_keys, column_name), *_checks_on(table, column_name), *_on_column(table.uniques, column_name)]:
-            self.run(o.DropConstraint(table_name, constraint, schema))
-        for index in _on_column(table.indexes, column_name):
-            self.run(o.DropIndex(table_name, index, schema))
+        drops = [
+            *(o.DropConstraint(table_name, c, schema) for c in _on_column(table.foreign_keys, column_name)),
+            *(o.DropConstraint(table_name, c, schema) for c in _checks_on(table, column_name)),
+            *(o.DropConstraint(table_name, c, schema) for c in _on_column(table.uniques, column_name)),
+            *(o.DropIndex(table_name, i, schema) for i in _on_column(table.indexes, column_name)),
+        ]
+        if self.dialect.drops_column_dependents:
+            for drop in drops:
+                self.state = apply(self.state, drop)
+            self.adopt(self._table(table_name, schema))
+        else:
+            for drop in drops:
+                self.run(drop)
         self.run(o.DropColumn(table_name, column, schema))
 
     def alter_column(
@@ -542,6 +556,10 @@ class Operations(ContextOps):
             if domain.key == (schema or "", name):
                 return domain
         raise SchemadiffError(f"no domain {o.qualified(schema, name)} at this point of the history")
+
+
+def _fk_shape(fk: s.ForeignKey) -> tuple:
+    return fk.columns, fk.ref_table, fk.ref_schema
 
 
 def _checks_on(table: s.Table, column_name: str) -> list[s.CheckConstraint]:

@@ -147,6 +147,8 @@ class Dialect:
     default_referential_actions = frozenset({"NO ACTION"})
     #: Whether the database keeps the names given to primary keys.
     keeps_primary_key_names = True
+    #: Whether DROP COLUMN drops the table's indexes and constraints on the column with it.
+    drops_column_dependents = False
 
     #: The DDL class that writes this database's statements (see dialects/ddl.py).
     ddl_class: type = DDL
@@ -156,6 +158,9 @@ class Dialect:
 
     def __init__(self, sa_dialect: SADialect):
         self.sa_dialect = sa_dialect
+        #: CREATE TABLE leaves out a foreign key with `use_alter=True` where the database can
+        #: add it by ALTER (SQLAlchemy's rule, so Alembic's create_table's): the script adds it.
+        self.leaves_out_use_alter_keys = sa_dialect.supports_alter
         self.preparer = sa_dialect.identifier_preparer
         self.ddl = self.ddl_class(self)
         # Schemas repeat the same few types thousands of times; compiling each once is enough.

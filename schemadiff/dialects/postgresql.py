@@ -754,6 +754,7 @@ class PostgresqlDialect(Dialect):
     name = "postgresql"
     nominal_default_schema = "public"
     ddl_class = PostgresqlDDL
+    drops_column_dependents = True
 
     def __init__(self, sa_dialect):
         super().__init__(sa_dialect)
