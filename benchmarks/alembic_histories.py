@@ -434,7 +434,6 @@ def run_alembic(folder: Path, versions: Path, url: str, spec: Project) -> dict:
         with engine.connect() as conn:
             applied = alembic_applied(conn, config)
             compared = None
-            compared = None
             if applied:
                 sys.path.insert(0, str(folder))
                 import bench_models
