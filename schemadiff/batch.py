@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from . import ops as o
 from . import snapshot as s
 from .dialects.base import Dialect
+from .compare import match_items
 from .errors import SchemadiffError
 from .state import apply
 from .to_metadata import to_constraint, to_table
@@ -77,7 +78,7 @@ class BatchOperations:
     ) -> None:
         """The block has ended: its ops run, after one rebuild of the table where they take one."""
         if copy_from is not None and operations.state.table(self._table, self._schema) is None:
-            _adopt(operations, copy_from, table_args, table_kwargs)
+            _adopt(operations, copy_from, table_kwargs)
         operations._batch = BatchSettings(
             (self._schema or "", self._table), self.recreate, naming_convention
         )
@@ -89,6 +90,7 @@ class BatchOperations:
             ):
                 operations.run(rebuild)  # first: every op of the block waits for this one rebuild
                 self.apply(operations, rebuilding=True)
+                _add_table_args(operations, self._table, self._schema, table_args)
             else:
                 self.apply(operations, rebuilding=False)
             if partial_reordering and rebuild is not None:
@@ -292,10 +294,29 @@ def _drop_replaced(
         operations.run(o.DropConstraint(table_name, replaced, schema))
 
 
-def _adopt(
-    operations: "Operations", copy_from: sa.Table, table_args: Sequence[Any], table_kwargs: dict
+def _add_table_args(
+    operations: "Operations", table_name: str, schema: Optional[str], table_args: Sequence[Any]
 ) -> None:
-    """`copy_from` becomes the table's definition, with no DDL: the history did not know it."""
+    """The constraints of `table_args` that the table lacks, added in its rebuild: Alembic builds
+    the rebuilt table with them (CHECKs that an older reflection missed). Without a rebuild,
+    Alembic builds no table, and `table_args` does nothing."""
+    constraints = [arg for arg in table_args if isinstance(arg, sa.Constraint)]
+    if not constraints:
+        return
+    current = operations._table(table_name, schema)
+    table = to_table(current, sa.MetaData(), operations.dialect)
+    for constraint in constraints:
+        table.append_constraint(constraint._copy())
+    wanted = operations.dialect.canonical_table(operations._builder.table(table))
+    for kind in ("uniques", "checks", "foreign_keys"):
+        _, missing = match_items(getattr(current, kind), getattr(wanted, kind))
+        for constraint in missing:
+            operations.run(o.AddConstraint(table_name, constraint, schema))
+
+
+def _adopt(operations: "Operations", copy_from: sa.Table, table_kwargs: dict) -> None:
+    """`copy_from` becomes the table's definition, with no DDL: the history did not know it.
+    (`table_args` are for the rebuilt table: see _add_table_args.)"""
     columns = [c._copy() for c in copy_from.columns]
     constraints = [
         c._copy() for c in copy_from.constraints if not isinstance(c, sa.PrimaryKeyConstraint)
@@ -309,7 +330,6 @@ def _adopt(
         *columns,
         *constraints,
         *indexes,
-        *table_args,
         schema=copy_from.schema,
         **table_kwargs,
     )

@@ -22,7 +22,7 @@ from .config import Config
 from .dialects import for_sa_dialect
 from .errors import SchemadiffError
 from .hazards import Hazard, assess
-from .ops import Op
+from .ops import Op, reverse_all
 from .renames import Renames
 from .replay_start import resolve_start
 from .report import as_text
@@ -65,8 +65,11 @@ def diagnose(
         head = scope.filter(_head_schema(config, revisions, conn))
     except SchemadiffError as e:
         return Diagnosis(changes, hazards, unknown=str(e))
+    # By hand: what took the database away from head. Compared from the database's side, so that
+    # a key the scripts left unnamed matches the name the database gave it.
+    by_hand = reverse_all(compare(database, head))
     return Diagnosis(
-        changes, hazards, models_ahead=tuple(compare(head, models, renames)), by_hand=tuple(compare(head, database))
+        changes, hazards, models_ahead=tuple(compare(head, models, renames)), by_hand=tuple(by_hand)
     )
 
 

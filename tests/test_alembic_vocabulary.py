@@ -170,6 +170,31 @@ def test_batch_recreate_always_rebuilds_and_reorders_where_tables_are_rebuilt(db
     assert_replay_knows_the_database(project, db)
 
 
+TABLE_ARGS_UP = """
+checks = (sa.CheckConstraint("length(name) > 0", name="ck_account_name"),)
+with op.batch_alter_table("account", table_args=checks) as batch_op:
+    batch_op.alter_column("name", existing_type=sa.String(20), type_=sa.String(80))
+"""
+
+TABLE_ARGS_DOWN = """
+with op.batch_alter_table("account") as batch_op:
+    batch_op.alter_column("name", existing_type=sa.String(80), type_=sa.String(20))
+"""
+
+
+def test_batch_table_args_join_the_rebuilt_table_only(db, tmp_path):
+    """As in Alembic: `table_args` go into the table that a rebuild makes (a CHECK that an older
+    reflection missed), and do nothing where the table is altered in place."""
+    project = history(
+        tmp_path, db, (ACCOUNT, 'op.drop_table("account")'), (TABLE_ARGS_UP, TABLE_ARGS_DOWN)
+    )
+    migrate_to(project, "upgrade", "head")
+    checks = [c.name for c in table(db, "account").checks]
+    assert checks == (["ck_account_name"] if db.dialect == "sqlite" else [])
+    assert rows(db, "SELECT name, email FROM account") == [("ann", "ann@example.com")]
+    assert_replay_knows_the_database(project, db)
+
+
 def test_batch_recreate_never_refuses_what_needs_a_rebuild(db, tmp_path):
     up = """
     with op.batch_alter_table("account", recreate="never") as batch_op:
