@@ -8,8 +8,20 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING, Iterable
 
 from .errors import SchemadiffError
+
+if TYPE_CHECKING:
+    from .revisions import Revision
+
+
+def new_revisions(
+    revisions: Iterable["Revision"], folders: Iterable[Path], base: str
+) -> list["Revision"]:
+    """The revisions whose scripts, in any of the version `folders`, are new against `base`."""
+    new = set().union(*(new_scripts(folder, base) for folder in folders))
+    return [r for r in revisions if r.path.resolve() in new]
 
 
 def new_scripts(versions_dir: Path, base: str) -> set[Path]:

@@ -168,10 +168,9 @@ def _select(
         raise SchemadiffError(
             "no revisions to gate without a database: pass --base or --range, or set review_base in [tool.schemadiff]"
         )
-    from .git_base import new_scripts
+    from .git_base import new_revisions
 
-    new = set().union(*(new_scripts(folder, base) for folder in config.versions_dirs))
-    return f"new against {base}", [r for r in revisions if r.path.resolve() in new]
+    return f"new against {base}", new_revisions(revisions, config.versions_dirs, base)
 
 
 # -- the check report: drift, then the gate ------------------------------------------------------

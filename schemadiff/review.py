@@ -92,7 +92,7 @@ def review_range(config: Config, rev_range: str) -> Review:
 
 def review_new(config: Config, base: Optional[str]) -> Review:
     """The revisions whose scripts are new against git ref `base` (default: review_base)."""
-    from .git_base import new_scripts
+    from .git_base import new_revisions
     from .head_snapshot import revision_map
 
     base = base or config.review_base
@@ -101,8 +101,7 @@ def review_new(config: Config, base: Optional[str]) -> Review:
             "review needs a RANGE or a git base: pass --base origin/main, or set review_base in [tool.schemadiff]"
         )
     revisions = revision_map(config)
-    new = new_scripts(config.versions_dir, base)
-    chosen = [r for r in revisions if r.path.resolve() in new]
+    chosen = new_revisions(revisions, config.versions_dirs, base)
     return review(
         config, revisions, chosen, f"new against {base}", f"schemadiff review --base {base}"
     )

@@ -395,8 +395,9 @@ def test_truncate_slug_length_must_be_a_positive_integer(alembic_project):
     )
 
 
-def test_the_offline_gate_sees_new_scripts_in_every_version_folder(alembic_project):
+def test_the_offline_gate_and_review_see_new_scripts_in_every_version_folder(alembic_project):
     from schemadiff.hazard_policy import gate, parse_policy
+    from schemadiff.review import review_new
     from test_hazard_policy import git
 
     branch = alembic_project / "branches"
@@ -431,6 +432,8 @@ def test_the_offline_gate_sees_new_scripts_in_every_version_folder(alembic_proje
     assert [(t.revision.id, t.hazard.code) for t in result.tripped] == [
         ("5e6f7a8b9c0d", "drop-column")
     ]
+    reviewed = review_new(load_config(alembic_project, env={}), None)
+    assert [r.revision.id for r in reviewed.revisions] == ["5e6f7a8b9c0d"]
 
 
 def test_filters_that_env_py_imports_become_settings(tmp_path):
