@@ -9,14 +9,14 @@ from __future__ import annotations
 import traceback
 from contextlib import nullcontext
 from types import ModuleType
-from typing import Callable, ContextManager, Optional, Sequence
+from typing import Callable, ContextManager, Optional
 
 from . import ops as o
 from .alembic_shim import alembic_names, is_alembic, missing_part
 from .dialects.base import Dialect
 from .errors import SchemadiffError
 from .operations import Operations, using
-from .revisions import Revision, RevisionMap
+from .revisions import Revision
 from .script_settings import import_setup
 from .snapshot import Snapshot, Table
 
@@ -79,10 +79,3 @@ def _line(error: Exception, revision: Revision) -> str:
     lines = [f.lineno for f in traceback.extract_tb(error.__traceback__) if f.filename == str(revision.path)]
     return f", line {lines[-1]}" if lines else ""
 
-
-def replay(revisions: RevisionMap, upto: Sequence[str], dialect: Dialect) -> Snapshot:
-    """The schema after the upgrades from base to `upto`, from the scripts' ops alone."""
-    state = Snapshot(dialect=dialect.name)
-    for revision in revisions.upgrade_path((), tuple(upto)) if upto else []:
-        state = run_script(revision, "upgrade", state, dialect)
-    return state

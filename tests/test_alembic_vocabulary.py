@@ -16,7 +16,7 @@ from schemadiff.config import load_config
 from schemadiff.dialects import for_sa_dialect
 from schemadiff.head_snapshot import revision_map
 from schemadiff.reflect import reflect
-from schemadiff.replay import replay
+from schemadiff.replay_start import BASE
 from schemadiff.runtime import migrate, offline_sql
 from test_cli import run
 from test_runtime import new_project, ok, one_line_error, write_revision
@@ -70,7 +70,7 @@ def assert_replay_knows_the_database(project: Path, db) -> None:
     revisions = revision_map(config)
     with db.engine().connect() as conn:
         dialect = for_sa_dialect(conn.dialect)
-    replayed = replay(revisions, revisions.resolve("heads", ()), dialect)
+    replayed = BASE.replay(revisions, revisions.resolve("heads", ()), dialect)
     assert compare(reflected(db), replayed) == []
 
 
