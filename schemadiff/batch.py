@@ -307,7 +307,7 @@ def _add_table_args(
     table = to_table(current, sa.MetaData(), operations.dialect)
     for constraint in constraints:
         table.append_constraint(constraint._copy())
-    wanted = operations.dialect.canonical_table(operations._builder.table(table))
+    wanted = operations.snapshot_table(table)
     for kind in ("uniques", "checks", "foreign_keys"):
         _, missing = match_items(getattr(current, kind), getattr(wanted, kind))
         for constraint in missing:
@@ -333,7 +333,7 @@ def _adopt(operations: "Operations", copy_from: sa.Table, table_kwargs: dict) ->
         schema=copy_from.schema,
         **table_kwargs,
     )
-    known = operations.dialect.canonical_table(operations._builder.table(table))
+    known = operations.snapshot_table(table)
     operations.state = dataclasses.replace(
         operations.state, tables=operations.state.tables + (known,)
     )

@@ -84,6 +84,10 @@ class Operations(ContextOps):
     def _table(self, name: str, schema: Optional[str]) -> s.Table:
         return find_table(self.state, name, schema)
 
+    def snapshot_table(self, table: sa.Table) -> s.Table:
+        """`table` as the state holds it: read into a snapshot, in this dialect's canonical form."""
+        return self.dialect.canonical_table(self._builder.table(table))
+
     def _sa_table(self, name: str, schema: Optional[str]) -> sa.Table:
         """The table as it stands, as SQLAlchemy objects that new columns and indexes attach to;
         inside a batch block with a naming convention, unnamed new ones take their names from it."""
@@ -129,7 +133,7 @@ class Operations(ContextOps):
         can ALTER them in (the script adds them), and kept where it cannot (SQLite). A foreign key
         to a table that does not exist yet (a cycle) is added once that table is made."""
         table = sa.Table(table_name, sa.MetaData(), *items, schema=schema, comment=comment, **kw)
-        snap = self.dialect.canonical_table(self._builder.table(table))
+        snap = self.snapshot_table(table)
         if self.dialect.leaves_out_use_alter_keys:
             snap = dataclasses.replace(snap, foreign_keys=self._without_use_alter(table, snap))
         for enum in self._missing_enums(table):
@@ -194,7 +198,7 @@ class Operations(ContextOps):
             raise SchemadiffError(f"table {table_name} has a column {column.name!r} already")
         table = self._sa_table(table_name, schema)
         table.append_column(column._copy())  # a copy: the script's column stays free (batch trial)
-        snap = self.dialect.canonical_table(self._builder.table(table))
+        snap = self.snapshot_table(table)
         add = o.AddColumn(table_name, snap.column(column.name), schema)
         before = insert_before or self._column_after(table_name, schema, insert_after)
         placed = dataclasses.replace(add, before=before)
@@ -287,7 +291,7 @@ class Operations(ContextOps):
         """The CHECKs that a column of `type_` brings on this dialect (Boolean/Enum create_constraint)."""
         type_ = type_() if isinstance(type_, type) else type_
         alone = sa.Table(table.name, sa.MetaData(), sa.Column(column_name, type_), schema=table.schema)
-        return list(self.dialect.canonical_table(self._builder.table(alone)).checks)
+        return list(self.snapshot_table(alone).checks)
 
     def _replaced_checks(self, table: s.Table, column_name: str, existing_type: Any, new_checks: list) -> list:
         """The CHECKs of the column's old type, which a type change takes away.
@@ -366,9 +370,9 @@ class Operations(ContextOps):
     # -- constraints ------------------------------------------------------------------------
     def _add_constraint(self, table_name: str, schema: Optional[str], constraint: sa.Constraint) -> None:
         table = self._sa_table(table_name, schema)
-        before = self.dialect.canonical_table(self._builder.table(table)).constraints
+        before = self.snapshot_table(table).constraints
         table.append_constraint(constraint)
-        after = self.dialect.canonical_table(self._builder.table(table)).constraints
+        after = self.snapshot_table(table).constraints
         _, added = match_items(before, after)
         if len(added) != 1:
             raise SchemadiffError(f"{type(constraint).__name__} on {table_name} adds nothing new")
