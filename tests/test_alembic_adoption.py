@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from conftest import DIALECTS, FIXTURES
 from test_alembic_scripts import HEAD as HISTORY_HEAD
-from test_alembic_scripts import assert_history_data, ok
+from test_alembic_scripts import assert_history_data, assert_invoices, ok
 from test_alembic_scripts import schemadiff as run_history
 from test_alembic_scripts import tables as history_tables
 from test_cli import run
@@ -204,6 +204,7 @@ def test_the_alembic_style_history_runs_after_init_from_alembic_alone(
     cli("init", "--from-alembic")
     cli("upgrade", "head")
     assert_history_data(db)
+    assert_invoices(db)
     cli("downgrade", "base")
     # Every downgrade() undid its upgrade(): the hand-made tables and PostgreSQL's enum type too.
     assert history_tables(db) == {"alembic_version"}
@@ -211,6 +212,7 @@ def test_the_alembic_style_history_runs_after_init_from_alembic_alone(
         assert sa.inspect(db.engine()).get_enums() == []
     cli("upgrade", "head")
     assert_history_data(db)
+    assert_invoices(db)
     current = cli("current")
     assert current == f"{HISTORY_HEAD} (head)\n"
     if alembic_installed:

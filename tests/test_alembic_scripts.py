@@ -144,7 +144,9 @@ def test_a_project_folder_named_alembic_does_not_shadow_the_stand_in(tmp_path, a
 # -- the Alembic-style history in fixtures/alembic_style ------------------------------------------
 
 HISTORY = FIXTURES / "alembic_style"
-HEAD = "0009"
+HEAD = "0011"
+#: 0010 and 0011 use what Alembic cannot run on SQLite or MariaDB (their docstrings say what).
+ALEMBIC_RUNS_TO = "0009"
 PYPROJECT = """\
 [tool.schemadiff]
 metadata = "models:metadata"
@@ -204,11 +206,19 @@ def assert_history_data(db) -> None:
         assert columns(db, "audit_log") == ["id", "at", "what"]
 
 
+def assert_invoices(db) -> None:
+    """0010's rows, kept through the rebuilds that its plain ops and 0011's drop_column made."""
+    assert rows(db, "SELECT id, account_id, last_payment_id FROM invoice") == [(1, 1, 1)]
+    assert rows(db, "SELECT id, invoice_id, reference FROM payment") == [(1, 1, "PAY-1")]
+    assert columns(db, "invoice") == ["id", "account_id", "last_payment_id"]
+
+
 def test_alembic_style_history_up_down_up(db, tmp_path, alembic_installed):
     project = history_project(tmp_path)
     url = ("--url", db.url)
     ok(schemadiff(project, alembic_installed, "upgrade", "head", *url))
     assert_history_data(db)
+    assert_invoices(db)
     # The hand-made audit_log and legacy index: the project's filters keep them out of check.
     assert {"audit_log", "plan", "account", "history_note"} < tables(db)
     ok(schemadiff(project, alembic_installed, "check", *url))
@@ -216,6 +226,7 @@ def test_alembic_style_history_up_down_up(db, tmp_path, alembic_installed):
     assert tables(db) == {"schemadiff_version"}
     ok(schemadiff(project, alembic_installed, "upgrade", "head", *url))
     assert_history_data(db)
+    assert_invoices(db)
     assert ok(schemadiff(project, alembic_installed, "current", *url)).split()[0] == HEAD
 
 
@@ -436,17 +447,18 @@ def test_a_failure_after_an_autocommit_block_says_what_stays(db, tmp_path):
 
 
 def test_alembic_itself_runs_the_history_alike(db, tmp_path):
-    """The fixture is a real Alembic history: Alembic's own upgrade leaves the same rows."""
+    """The fixture is a real Alembic history: Alembic's own upgrade leaves the same rows, as far
+    as Alembic can go on every database."""
     pytest.importorskip("alembic")
     project = history_project(tmp_path)
     ini = project / "alembic.ini"
     url = db.url.replace("%", "%%")  # an ini value
     ini.write_text(ini.read_text().replace("sqlite:///alembic_style.db", url))
-    upgrade = [sys.executable, "-m", "alembic", "upgrade", "head"]
+    upgrade = [sys.executable, "-m", "alembic", "upgrade", ALEMBIC_RUNS_TO]
     ran = subprocess.run(upgrade, cwd=project, capture_output=True, text=True, timeout=300)
     assert ran.returncode == 0, ran.stderr
     assert_history_data(db)
-    assert rows(db, "SELECT version_num FROM alembic_version") == [(HEAD,)]
+    assert rows(db, "SELECT version_num FROM alembic_version") == [(ALEMBIC_RUNS_TO,)]
 
 
 def test_module_level_code_may_use_op_and_context(tmp_path, alembic_installed):
