@@ -201,7 +201,7 @@ def print_table(project: Project, dialects: list, rows: list) -> None:
     print(f"\n### {project.requirement}{before}\n")
     header = (
         "| database | schemadiff upgrade head | first failure | check vs models | "
-        "downgrade base, then upgrade head | "
+        "snapshot, generate, upgrade, check, downgrade -1 | downgrade base, then upgrade head | "
         "Alembic upgrade head | Alembic compare | schemadiff check on Alembic's database | "
         "Alembic downgrade base |"
     )
@@ -209,17 +209,19 @@ def print_table(project: Project, dialects: list, rows: list) -> None:
     print("|" + "---|" * header.count(" | ") + "---|")
     for dialect, row in zip(dialects, rows):
         if "error" in row:
-            print(f"| {dialect} | - | {row['error']} | - | - | - | - | - | - |")
+            print(f"| {dialect} | - | {row['error']} | - | - | - | - | - | - | - |")
             continue
         print(
             f"| {dialect} | {row['sd_applied']}/{row['total']} | {row['sd_failure'] or '-'} | "
-            f"{_count(row['sd_check'])} | {_round_trip(row)} | {row['al_applied']}/{row['total']}"
+            f"{_count(row['sd_check'])} | {_generated(row)} | {_round_trip(row)} | "
+            f"{row['al_applied']}/{row['total']}"
             f"{' (' + row['al_failure'] + ')' if row['al_failure'] else ''} | "
             f"{_count(row['al_compare'])} | {_count(row['sd_check_al'])} | {_alembic_down(row)} |"
         )
     for dialect, row in zip(dialects, rows):
         for label, key in (
             ("schemadiff check", "sd_check"),
+            ("schemadiff check after the generated revision", "gen_check"),
             ("Alembic compare", "al_compare"),
             ("schemadiff check on Alembic's database", "sd_check_al"),
         ):
@@ -242,6 +244,23 @@ def _round_trip(row: dict) -> str:
         text += f", {row['sd_again']}/{row['total']} up"
         text += f" ({row['sd_again_failure']})" if row.get("sd_again_failure") else ""
     return text
+
+
+def _generated(row: dict) -> str:
+    """E.g. `29 ops; applied; check 0; reverted`, or where it stopped (and whether `snapshot` ran)."""
+    if "gen_ops" not in row:
+        return "-"
+    snapshot = row["snapshot_failure"]
+    text = f"snapshot failed ({snapshot}); " if snapshot else ""
+    if isinstance(row["gen_ops"], str):
+        return text + row["gen_ops"]
+    text += f"{row['gen_ops']} ops"
+    text += "; " if row["gen_snapshot"] else " (head snapshot not updated); "
+    if row["gen_up_failure"]:
+        return text + f"upgrade failed ({row['gen_up_failure']})"
+    text += f"applied; check {_count(row['gen_check'])}; "
+    failure = row["gen_down_failure"]
+    return text + (f"downgrade -1 failed ({failure})" if failure else "reverted")
 
 
 def _alembic_down(row: dict) -> str:
@@ -303,8 +322,12 @@ def worker(project: str, dialect: str, timeout: float) -> dict:
 
 
 def write_project(folder: Path, spec: Project, versions: Path, url: str) -> None:
-    (folder / "migrations").mkdir()
-    (folder / "migrations" / "versions").symlink_to(versions, target_is_directory=True)
+    # A symlink to each script (the package's own files, unedited), so that `generate` writes
+    # its script into the scratch folder and not into the venv's site-packages.
+    (folder / "migrations" / "versions").mkdir(parents=True)
+    for entry in versions.iterdir():
+        if entry.name != "__pycache__":
+            (folder / "migrations" / "versions" / entry.name).symlink_to(entry)
     module, _, attr = spec.metadata.partition(":")
     imports = "".join(f"import {m}\n" for m in spec.model_modules)
     (folder / "bench_models.py").write_text(
@@ -361,7 +384,46 @@ def run_schemadiff(folder: Path, url: str, total: int, timeout: float) -> dict:
         "sd_check": schemadiff_check(folder, url, timeout) if applied else None,
     }
     if applied == total:
-        result.update(round_trip(folder, url, total, timeout))
+        result["snapshot_failure"] = head_snapshot(folder, url, timeout)
+        result.update(generate_and_apply(folder, url, timeout))
+        if not result.get("gen_down_failure"):
+            result.update(round_trip(folder, url, total, timeout))
+    return result
+
+
+def head_snapshot(folder: Path, url: str, timeout: float) -> Optional[str]:
+    """`schemadiff snapshot`, as a team runs it once after adopting: the whole history replayed
+    on a scratch database (online: scripts may read and write rows), the head snapshot written
+    for `generate` and `check` to start from."""
+    import sqlalchemy as sa
+
+    dialect = sa.engine.make_url(url).get_backend_name()
+    server = [] if dialect == "sqlite" else ["--dev-url", _server_url(dialect)]
+    return _failure(folder, _cli(folder, ["snapshot", *server], timeout))
+
+
+def generate_and_apply(folder: Path, url: str, timeout: float) -> dict:
+    """`generate` against the models on the database at head, then `upgrade` (check again) and
+    `downgrade -1`. The generated script and head snapshot are removed afterwards, so that the
+    round trip runs the project's own history."""
+    versions = folder / "migrations" / "versions"
+    before = set(versions.iterdir())
+    done = _cli(folder, ["generate", "-m", "models after the history"], timeout)
+    written = sorted(set(versions.iterdir()) - before)
+    if done.returncode != 0 or not written:
+        failure = _failure(folder, done)
+        return {"gen_ops": failure or "no changes"}
+    ops = sum(1 for line in done.stdout.splitlines() if line.startswith("  "))
+    result = {"gen_ops": ops, "gen_up_failure": None, "gen_check": None, "gen_down_failure": None}
+    # generate replays the new script over the head snapshot, offline; a note says if it could not.
+    result["gen_snapshot"] = _last_line(done.stdout).startswith("Wrote ")
+    result["gen_up_failure"] = _failure(folder, _cli(folder, ["upgrade", "head"], timeout))
+    if result["gen_up_failure"] is None:
+        result["gen_check"] = schemadiff_check(folder, url, timeout)
+        result["gen_down_failure"] = _failure(folder, _cli(folder, ["downgrade", "-1"], timeout))
+    if result["gen_down_failure"] is None:  # else the database stays at the generated revision
+        for path in written + list((folder / "migrations").glob("schema.*.json")):
+            path.unlink()
     return result
 
 
@@ -503,6 +565,10 @@ def alembic_applied(conn, config) -> int:
     return len(list(script.iterate_revisions(current, "base"))) if current else 0
 
 
+def _server_url(dialect: str) -> str:
+    return os.environ.get(URL_VARIABLES[dialect], DEFAULT_URLS[dialect])
+
+
 class scratch_database:
     """A database of its own for one run: a SQLite file, or CREATE/DROP DATABASE on the server."""
 
@@ -514,9 +580,7 @@ class scratch_database:
 
         if self.dialect == "sqlite":
             return f"sqlite:///{self.folder / (self.name + '.db')}"
-        server = sa.engine.make_url(
-            os.environ.get(URL_VARIABLES[self.dialect], DEFAULT_URLS[self.dialect])
-        )
+        server = sa.engine.make_url(_server_url(self.dialect))
         self.engine = sa.create_engine(server, isolation_level="AUTOCOMMIT")
         charset = " CHARACTER SET utf8mb4" if self.dialect == "mysql" else ""
         with self.engine.connect() as conn:
