@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 from .config import mask_url
 from .dialects import for_sa_dialect
 from .drivers import missing_driver, require_supported
+from .empty_models import refuse_empty_models
 from .errors import SchemadiffError
 from .execute import script_sql
 from .from_metadata import snapshot_metadata
@@ -91,6 +92,7 @@ def changes(
     `ask` is asked about each drop left that looks like a rename (see rename_answers.settle).
     """
     database, models = snapshots(conn, metadata, scope)
+    refuse_empty_models(models, database, "the database")
     hints = declared_renames(conn, metadata)
     require_known(renames, database, models, hints)
     return database, settle(database, models, hints | renames, ask)

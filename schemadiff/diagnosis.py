@@ -20,6 +20,7 @@ from .api import Scope, declared_renames, snapshots
 from .compare import compare
 from .config import Config
 from .dialects import for_sa_dialect
+from .empty_models import refuse_empty_models
 from .errors import SchemadiffError
 from .hazards import Hazard, assess
 from .ops import Op, reverse_all
@@ -51,6 +52,7 @@ def diagnose(
     config: Config, conn: Connection, metadata: sa.MetaData, scope: Scope = Scope(), renames: Renames = Renames()
 ) -> Diagnosis:
     database, models = snapshots(conn, metadata, scope)
+    refuse_empty_models(models, database, "the database")
     renames = declared_renames(conn, metadata, renames)
     changes = tuple(compare(database, models, renames))
     if not changes:

@@ -246,6 +246,7 @@ def offline_check(
     would have them. The models' rename hints, and `renames` besides, count as renames."""
     from .compare import compare
     from .dialects import offline_dialect
+    from .empty_models import refuse_empty_models
     from .from_metadata import snapshot_metadata
     from .hazards import assess
     from .scope import Scope, gc_paused
@@ -256,6 +257,7 @@ def offline_check(
         dialect = offline_dialect(stored.server)
         models = snapshot_metadata(metadata, dialect, dialect.nominal_default_schema)
         head = scope.filter(stored.snapshot, compare_to=models, reflected=True)
+        refuse_empty_models(models, head, "the head snapshot")
         renames = hinted(metadata, dialect.nominal_default_schema) | renames
         changes = compare(head, scope.filter(models, compare_to=stored.snapshot), renames)
     return changes, assess(changes, dialect, head)

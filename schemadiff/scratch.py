@@ -79,7 +79,10 @@ def _database_on(server_url: str) -> Iterator[str]:
             reason = " ".join(str(e.orig).split())
             raise SchemadiffError(f"cannot create a scratch database on {mask_url(server_url)}: {reason}") from None
         try:
-            yield sa.engine.make_url(server_url).set(database=name).render_as_string(hide_password=False)
+            url = sa.engine.make_url(server_url).set(database=name).render_as_string(hide_password=False)
+            with connect(url) as scratch:
+                for_sa_dialect(scratch.dialect).prepare_scratch_database(scratch)
+            yield url
         finally:
             admin.exec_driver_sql(f"DROP DATABASE {quoted}")
 

@@ -339,3 +339,34 @@ def test_help_names_the_settings_and_the_exit_codes(project):
     assert "Exit codes: 0 success (check: no drift), 1 check found drift or a tripped hazard gate, 2 any error." in top
     check = " ".join(ok(run(project, "check", "--help")).split())
     assert "Exit codes: 0 no drift, 1 drift or a tripped hazard gate (printed), 2 error." in check
+
+
+NO_MODELS = "import sqlalchemy as sa\nmetadata = sa.MetaData()\n"
+
+
+@pytest.mark.parametrize("db", DIALECTS, indirect=True)
+def test_models_without_tables_are_refused_beside_a_schema_with_tables(db, project):
+    """A models module that defines the MetaData but imports no model class is a setup mistake:
+    check, diff and generate refuse it instead of dropping every table (Alembic drops them)."""
+    url = ("--url", db.url)
+    generated = ok(run(project, "generate", "-m", "account", *url, "--metadata", "models:metadata"))
+    # On PostgreSQL, the replay's scratch database has the schema that the URL's search_path names.
+    assert f"Wrote migrations/schema.{db.dialect}.json" in generated
+    (project / "no_models.py").write_text(NO_MODELS)
+    empty = ("--metadata", "no_models:metadata")
+    # An empty database and no models yet: nothing to do, and no error.
+    assert "No differences" in ok(run(project, "check", *url, *empty))
+    ok(run(project, "upgrade", *url))
+    scripts = sorted((project / "migrations" / "versions").iterdir())
+    for command in (["check"], ["diff"], ["generate", "-m", "drop all"]):
+        assert_failed(
+            run(project, *command, *url, *empty),
+            "the models have no tables, and the database has 1",
+            "generate --empty",
+        )
+    assert_failed(
+        run(project, "check", "--offline", *url, *empty),
+        "the models have no tables, and the head snapshot has 1",
+    )
+    assert sorted((project / "migrations" / "versions").iterdir()) == scripts
+    assert table_names(db) >= {"account"}

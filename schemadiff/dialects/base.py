@@ -320,6 +320,10 @@ class Dialect:
         """Holds off other schemadiff processes migrating the same database meanwhile."""
         yield
 
+    def prepare_scratch_database(self, conn: Connection) -> None:
+        """Readies a new, empty database for the settings that the project's URL carries, so that
+        a replay there runs as on the real database."""
+
     #: Whether a schema is a database of the server (MySQL), so that a scratch database beside
     #: the real one cannot hold a history's other schemas apart from the real ones.
     schemas_are_databases = False

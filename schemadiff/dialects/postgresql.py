@@ -969,6 +969,16 @@ class PostgresqlDialect(Dialect):
         _scalar(conn, _UNLOCK, key=key)
 
     # -- reflection --------------------------------------------------------------------
+    def prepare_scratch_database(self, conn: Connection) -> None:
+        # A URL with `options=-csearch_path=app` creates tables in the schema `app`, which a new
+        # database lacks: CREATE TABLE would find no schema to create in.
+        path = conn.exec_driver_sql("SHOW search_path").scalar()
+        quote = conn.dialect.identifier_preparer.quote
+        for name in (part.strip().strip('"') for part in path.split(",")):
+            if name and name != "$user":
+                conn.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {quote(name)}")
+        conn.commit()
+
     def reflect_domains(self, conn: Connection, schemas: Sequence[Optional[str]]) -> list[s.Domain]:
         default = self.default_schema(conn)
         names = [name or default for name in schemas]
