@@ -14,7 +14,8 @@ from typing import Iterable, Optional, Sequence, TypeVar
 from . import ops as o
 from .rename_ops import rename_ops
 from .renames import Renames
-from .snapshot import Domain, Enum, ForeignKey, Snapshot, Table, definition_key
+from .errors import SchemadiffError
+from .snapshot import Domain, Enum, ForeignKey, Index, Snapshot, Table, definition_key
 from .state import apply_all
 
 T = TypeVar("T")
@@ -67,6 +68,7 @@ def _create_tables(tables: list[Table]) -> tuple[list[o.Op], list[o.Op]]:
     ordered, cyclic = _dependency_order(tables)
     creates, late = [], []
     for table in ordered:
+        _creatable(table, table.indexes)
         deferred = [fk for fk in table.foreign_keys if (table.key, _fk_key(fk)) in cyclic]
         if deferred:
             keep = tuple(fk for fk in table.foreign_keys if fk not in deferred)
@@ -141,7 +143,7 @@ class _TableDiff:
             + self._drop(uq_gone + ck_gone + pk_gone)
             + self._columns()
             + self._add(pk_new + uq_new + ck_new)
-            + [o.CreateIndex(self.name, i, self.schema) for i in idx_new]
+            + [o.CreateIndex(self.name, i, self.schema) for i in _creatable(target, idx_new)]
             + self._comment()
         )
 
@@ -210,7 +212,20 @@ def match_items(current: Sequence[T], target: Sequence[T]) -> tuple[list[T], lis
 def _same(current, target) -> bool:
     if target.name is not None and current.name != target.name:
         return False
+    if isinstance(target, Index) and target.name is not None and not target.elements:
+        return True  # `sa.Index(name)` with no columns in the models says the name only
     return definition_key(current) == definition_key(target)
+
+
+def _creatable(table: Table, indexes: Iterable[Index]) -> list[Index]:
+    for index in indexes:
+        if not index.elements:
+            raise SchemadiffError(
+                f"index {index.name or '(unnamed)'} of table {o.qualified(table.schema, table.name)} "
+                "has no columns in the models, and the database has no index of that name to "
+                "match it: no database can create it, so give it its columns"
+            )
+    return list(indexes)
 
 
 # -- enums --------------------------------------------------------------------------------------

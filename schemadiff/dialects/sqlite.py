@@ -204,7 +204,9 @@ class SqliteDialect(Dialect):
             for c in table.columns
         )
         columns = tuple(replace_changed(c, {"default": _affinity_default(c)}) for c in columns)
-        fks = tuple(replace_changed(fk, {"deferrable": None, "initially": None}) for fk in table.foreign_keys)
+        fks = _one_per_definition(
+            tuple(replace_changed(fk, {"deferrable": None, "initially": None}) for fk in table.foreign_keys)
+        )
         return replace_changed(
             table, {"columns": columns, "foreign_keys": fks, "uniques": _without_primary_key(table)}
         )
@@ -386,6 +388,18 @@ def _affinity_default(c: s.Column) -> Optional[Expression]:
     value = Decimal(text)
     key = str(int(value)) if value == value.to_integral_value() else format(value.normalize(), "f")
     return c.default.rekey(key)
+
+
+def _one_per_definition(fks: tuple) -> tuple:
+    """SQLite's reflection reports one foreign key per definition (it pairs names with keys by
+    their columns and target), so a table that declares the same key twice, named and unnamed,
+    reads as one: the models' repeats fold alike, into the named one where there is one."""
+    kept: dict = {}
+    for fk in fks:
+        key = s.definition_key(fk)
+        if key not in kept or (kept[key].name is None and fk.name is not None):
+            kept[key] = fk
+    return tuple(kept.values()) if len(kept) < len(fks) else fks
 
 
 def _without_primary_key(table: s.Table) -> tuple:
