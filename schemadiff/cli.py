@@ -169,14 +169,19 @@ def _report(text: str, output: Optional[Path], fmt: Optional[str] = None) -> Non
 
 @cli.command("snapshot")
 @click.option("--dev-url", metavar="URL", help="A server where a scratch database may be created and dropped.")
+@click.option(
+    "--start-from", metavar="SNAPSHOT.json|URL",
+    help="Start from this database (at its revision) or snapshot file and replay the scripts after it "
+    "offline, for a history whose first tables were made outside it.",
+)
 @_global_options
 @click.pass_context
-def snapshot_command(ctx: click.Context, dev_url: Optional[str]) -> int:
+def snapshot_command(ctx: click.Context, dev_url: Optional[str], start_from: Optional[str]) -> int:
     """Rebuild the head snapshot: replay every revision on a scratch database and read the result."""
     from .scratch import rebuild_head_snapshot
 
     config = _config(ctx)
-    path = rebuild_head_snapshot(config, dev_url)
+    path = rebuild_head_snapshot(config, dev_url, start_from)
     click.echo(f"Wrote {_shown(config, path)}")
     return 0
 

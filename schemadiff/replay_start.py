@@ -19,7 +19,7 @@ from .config import Config, mask_url
 from .errors import MissingObject, SchemadiffError
 from .replay import run_script
 from .revisions import RevisionMap
-from .snapshot import Snapshot
+from .snapshot import Snapshot, with_expressions
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -42,6 +42,9 @@ class ReplayStart:
     heads: tuple[str, ...]
     snapshot: Snapshot
     source: str
+
+    def __post_init__(self):
+        object.__setattr__(self, "snapshot", with_expressions(self.snapshot))
 
     def precedes(self, revisions: RevisionMap, upto: Sequence[str]) -> bool:
         """Whether `upto` is this start or comes after it: whether a replay can get there."""

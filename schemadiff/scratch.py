@@ -3,6 +3,11 @@
 SQLite replays in memory. PostgreSQL and MySQL need a server: `--dev-url` (or `dev_url` in the
 config, or SCHEMADIFF_DEV_URL), where a database is created for the replay and dropped after it,
 or else a container that testcontainers starts where a Docker engine answers.
+
+A history that does not begin on an empty database (its first tables made by `create_all` or by
+hand) cannot be replayed from base: `--start-from` a database at some revision, or a snapshot
+file, and the scripts after it are replayed offline. `generate` moves the committed snapshot along
+by its new script the same way, without a scratch database.
 """
 
 from __future__ import annotations
@@ -20,15 +25,24 @@ from .config import Config, mask_url
 from .dialects import dialect_name, for_sa_dialect, offline_dialect
 from .errors import SchemadiffError
 from .reflect import reflect
+from .replay_start import committed, resolve_start
 from .revisions import RevisionMap
 from .runtime import Runner, script_schemas
 
 
-def rebuild_head_snapshot(config: Config, dev_url: Optional[str] = None) -> Path:
-    """Writes the head snapshot from a replay of every script on a scratch database."""
+def rebuild_head_snapshot(
+    config: Config, dev_url: Optional[str] = None, start_from: Optional[str] = None
+) -> Path:
+    """Writes the head snapshot from a replay of every script on a scratch database, or from
+    `start_from` (a database URL or a snapshot file) moved along by the scripts after it."""
     revisions = head_snapshot.revision_map(config)
-    head_snapshot.single_head(revisions)
+    head = head_snapshot.single_head(revisions)
     server = head_snapshot.configured_server(config)
+    if start_from is not None:
+        dialect = offline_dialect(server)
+        upto = (head,) if head else ()
+        start = resolve_start(config, revisions, dialect, start_from, upto)
+        return head_snapshot.write(config, revisions, dialect, start.replay(revisions, upto, dialect))
     scratch_server = dev_url or config.dev_url
     if scratch_server == config.url:
         _require_separable(config, revisions, server)
@@ -36,6 +50,22 @@ def rebuild_head_snapshot(config: Config, dev_url: Optional[str] = None) -> Path
         Runner(conn, config, revisions, lambda line: None).migrate("upgrade", "heads")
         dialect = for_sa_dialect(conn.dialect)
         snap = reflect(conn, config.schemas, dialect)
+    return head_snapshot.write(config, revisions, dialect, snap)
+
+
+def advance_head_snapshot(config: Config) -> Optional[Path]:
+    """The committed head snapshot moved along by the scripts after it (`generate`'s new one),
+    replayed offline; None where there is no such snapshot, or the replay cannot get past them."""
+    revisions = head_snapshot.revision_map(config)
+    upto = tuple(filter(None, [head_snapshot.single_head(revisions)]))
+    dialect = offline_dialect(head_snapshot.configured_server(config))
+    start = committed(config, revisions, dialect)
+    if start is None or not start.precedes(revisions, upto):
+        return None
+    try:
+        snap = start.replay(revisions, upto, dialect)
+    except SchemadiffError:
+        return None
     return head_snapshot.write(config, revisions, dialect, snap)
 
 

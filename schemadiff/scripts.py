@@ -23,7 +23,7 @@ from .rename_answers import Ask
 from .render import DEFAULT_TEMPLATE, ScriptInfo, render_script
 from .renames import Renames
 from .revisions import RevisionMap, new_revision_id
-from .scratch import rebuild_head_snapshot
+from .scratch import advance_head_snapshot, rebuild_head_snapshot
 from .version_table import read_versions
 
 TEMPLATE_NAME = "script.py.tmpl"
@@ -167,10 +167,11 @@ def merge_revisions(config: Config, message: str, targets: tuple[str, ...], rev_
 
 
 def update_head_snapshot(config: Config) -> str:
-    """Rebuilds the head snapshot as `schemadiff snapshot` does, on a scratch database beside the
-    configured one (or on dev_url); says what it did, or why it could not."""
+    """Moves the committed head snapshot along by the new script, offline; where there is none to
+    move, rebuilds it as `schemadiff snapshot` does, on a scratch database beside the configured
+    one (or on dev_url). Says what it did, or why it could not."""
     try:
-        path = rebuild_head_snapshot(config, config.dev_url or config.url)
+        path = advance_head_snapshot(config) or rebuild_head_snapshot(config, config.dev_url or config.url)
     except Exception as e:  # the script is written; a replay that fails must not undo that
         reason = " ".join(str(e).split()) or type(e).__name__
         return f"The head snapshot was not updated ({reason}): run schemadiff snapshot"

@@ -264,6 +264,34 @@ class Snapshot:
         return _decode(cls, data)
 
 
+def with_expressions(snap: Snapshot) -> Snapshot:
+    """`snap` with each SQL text that is a plain string made an Expression of itself. A stored
+    snapshot keeps only canonical texts; the ops replayed on it take SQL from Expressions."""
+
+    def revive(text):
+        return Expression(text) if type(text) is str else text
+
+    def element(e: IndexElement) -> IndexElement:
+        return dataclasses.replace(e, text=revive(e.text)) if e.expression else e
+
+    def column(c: Column) -> Column:
+        computed = c.computed and dataclasses.replace(c.computed, sqltext=revive(c.computed.sqltext))
+        return dataclasses.replace(c, default=revive(c.default), computed=computed)
+
+    def table(t: Table) -> Table:
+        return dataclasses.replace(
+            t,
+            columns=tuple(column(c) for c in t.columns),
+            checks=tuple(dataclasses.replace(c, sqltext=revive(c.sqltext)) for c in t.checks),
+            indexes=tuple(
+                dataclasses.replace(i, where=revive(i.where), elements=tuple(element(e) for e in i.elements))
+                for i in t.indexes
+            ),
+        )
+
+    return dataclasses.replace(snap, tables=tuple(table(t) for t in snap.tables))
+
+
 # JSON: each dataclass becomes an object of its fields, an Expression {"key", "sql"}; a "kind"
 # tag is only needed where a field may hold one of several classes, which never happens here.
 
