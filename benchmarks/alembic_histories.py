@@ -10,14 +10,17 @@ version with this checkout of schemadiff (editable) and the drivers. Then, for e
 project supports, a worker process in that venv, under a timeout:
 
 1. creates two scratch databases (a SQLite file, or a database on the server);
-2. writes a scratch project folder whose `migrations/versions` is a symlink to the versions folder
-   inside the installed package (no script is copied or edited), a `pyproject.toml` with
+2. writes a scratch project folder whose `migrations/versions` holds a symlink to each script in
+   the installed package's versions folder (no script is copied or edited), a `pyproject.toml` with
    `version_table = "alembic_version"` (and `setup` where the project's env.py imports what its
    scripts use), and `bench_models.py`, which imports the project's model
    modules and exposes their MetaData;
 3. runs `schemadiff upgrade head` on the first database, and `schemadiff check --format json`
    against the models if any revision applied; where the whole history applied, it then runs
-   `schemadiff downgrade base` and, where that got to base, `upgrade head` again;
+   what a team runs after adopting: `schemadiff snapshot` (or, where the history cannot be
+   replayed from an empty database, `snapshot --start-from` the database), `generate` against the
+   models, `upgrade`, `check` again and `downgrade -1` (the generated script is removed after);
+   then `schemadiff downgrade base` and, where that got to base, `upgrade head` again;
 4. runs Alembic's own `upgrade head` of the same versions folder on the second database (a plain
    online env.py, one transaction per migration), then `alembic.autogenerate.compare_metadata`
    (compare_type and compare_server_default on) against the same models, and `schemadiff check` on
@@ -250,8 +253,11 @@ def _generated(row: dict) -> str:
     """E.g. `29 ops; applied; check 0; reverted`, or where it stopped (and whether `snapshot` ran)."""
     if "gen_ops" not in row:
         return "-"
-    snapshot = row["snapshot_failure"]
-    text = f"snapshot failed ({snapshot}); " if snapshot else ""
+    text = ""
+    if row["snapshot_failure"]:
+        again = row["snapshot_start_from_failure"]
+        text = f"snapshot from base failed ({_short(row['snapshot_failure'], 120)}); "
+        text += f"--start-from the database: {'failed (' + again + ')' if again else 'written'}; "
     if isinstance(row["gen_ops"], str):
         return text + row["gen_ops"]
     text += f"{row['gen_ops']} ops"
@@ -384,22 +390,26 @@ def run_schemadiff(folder: Path, url: str, total: int, timeout: float) -> dict:
         "sd_check": schemadiff_check(folder, url, timeout) if applied else None,
     }
     if applied == total:
-        result["snapshot_failure"] = head_snapshot(folder, url, timeout)
+        result.update(head_snapshot(folder, url, timeout))
         result.update(generate_and_apply(folder, url, timeout))
         if not result.get("gen_down_failure"):
             result.update(round_trip(folder, url, total, timeout))
     return result
 
 
-def head_snapshot(folder: Path, url: str, timeout: float) -> Optional[str]:
+def head_snapshot(folder: Path, url: str, timeout: float) -> dict:
     """`schemadiff snapshot`, as a team runs it once after adopting: the whole history replayed
-    on a scratch database (online: scripts may read and write rows), the head snapshot written
-    for `generate` and `check` to start from."""
+    on a scratch database (online: scripts may read and write rows). Where that cannot be (the
+    history begins on tables made outside it), `snapshot --start-from` the database at head."""
     import sqlalchemy as sa
 
     dialect = sa.engine.make_url(url).get_backend_name()
     server = [] if dialect == "sqlite" else ["--dev-url", _server_url(dialect)]
-    return _failure(folder, _cli(folder, ["snapshot", *server], timeout))
+    failure = _failure(folder, _cli(folder, ["snapshot", *server], timeout))
+    if failure is None:
+        return {"snapshot_failure": None}
+    again = _failure(folder, _cli(folder, ["snapshot", "--start-from", url], timeout))
+    return {"snapshot_failure": failure, "snapshot_start_from_failure": again}
 
 
 def generate_and_apply(folder: Path, url: str, timeout: float) -> dict:
