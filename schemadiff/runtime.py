@@ -81,8 +81,11 @@ class _Progress:
 class Runner:
     """Moves one database through its history."""
 
-    def __init__(self, conn: Connection, config: Config, revisions: RevisionMap, echo: Echo):
+    def __init__(
+        self, conn: Connection, config: Config, revisions: RevisionMap, echo: Echo, scratch: bool = False
+    ):
         self.conn = conn
+        self.scratch = scratch  # a throwaway database: a failure needs no recovery advice
         self.config = config
         self.revisions = revisions
         self.echo = echo
@@ -238,6 +241,9 @@ class Runner:
             reason = "interrupted (Ctrl-C)"
         else:
             reason = " ".join(str(getattr(error, "orig", None) or error).split())
+        failed = f"{direction} {revision.id} ({revision.message}) failed{where}: {reason}"
+        if self.scratch:
+            return failed
         kept = self._kept(progress)
         after = revision.id if direction == "upgrade" else (", ".join(revision.down_revisions) or "base")
         if kept:
@@ -254,7 +260,7 @@ class Runner:
             # The script's idea of the schema is not the database's.
             undone += "; " + self._mismatch_hint(revision, direction, after, unmanaged)
         before = f"; applied before it: {', '.join(self.applied)}" if self.applied else ""
-        return f"{direction} {revision.id} ({revision.message}) failed{where}: {reason}; {undone}{before}"
+        return f"{failed}; {undone}{before}"
 
     def _why_kept(self, progress: _Progress, kept: list) -> str:
         if len(kept) > progress.committed or not progress.committed:

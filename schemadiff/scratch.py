@@ -47,7 +47,14 @@ def rebuild_head_snapshot(
     if scratch_server == config.url:
         _require_separable(config, revisions, server)
     with scratch_database(server, scratch_server) as url, connect(url, migrating=True) as conn:
-        Runner(conn, config, revisions, lambda line: None).migrate("upgrade", "heads")
+        try:
+            Runner(conn, config, revisions, lambda line: None, scratch=True).migrate("upgrade", "heads")
+        except SchemadiffError as e:
+            raise SchemadiffError(
+                f"the replay from base on a scratch database stopped: {e}; if the history begins on "
+                "tables made outside it, start from a database at some revision: "
+                "schemadiff snapshot --start-from URL"
+            ) from None
         dialect = for_sa_dialect(conn.dialect)
         snap = reflect(conn, config.schemas, dialect)
     return head_snapshot.write(config, revisions, dialect, snap)
