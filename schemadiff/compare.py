@@ -191,6 +191,7 @@ def match_items(current: Sequence[T], target: Sequence[T]) -> tuple[list[T], lis
     """
     unmatched = list(current)
     missing: list[T] = []
+    found_for: list[T] = []
     # A current item under a name that a target item takes must go, or the name is taken twice.
     taken = {i.name for i in target if i.name is not None}
     for item in sorted(target, key=lambda i: i.name is None):  # named ones claim first
@@ -206,7 +207,11 @@ def match_items(current: Sequence[T], target: Sequence[T]) -> tuple[list[T], lis
             missing.append(item)
         else:
             unmatched.remove(found)
-    return unmatched, missing
+            found_for.append(item)
+    # The same key declared twice, once unnamed (a column's ForeignKey and a named constraint in
+    # __table_args__): where the database has it once, the unnamed repeat is that one.
+    held = {definition_key(i) for i in found_for}
+    return unmatched, [i for i in missing if i.name is not None or definition_key(i) not in held]
 
 
 def _same(current, target) -> bool:
