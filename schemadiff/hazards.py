@@ -103,6 +103,8 @@ class HazardTracker:
         self.state = start
         self.created: set = set()  # keys (see _key) of the tables and enums the list created
         self.renames = CandidateFinder()
+        # Per table (see _key), column sets that were unique before the list dropped their key.
+        self.dropped_keys: dict = {}
 
     def hazards(self, op: o.Op) -> tuple[Hazard, ...]:
         """The hazards of `op`, the next op of the list."""
@@ -114,7 +116,25 @@ class HazardTracker:
         self._follow(op)
         return found
 
+    def holds_key(self, op: o.AddConstraint) -> bool:
+        """Whether the new primary key or unique of `op` cannot fail: its columns hold a key the
+        table had (one dropped earlier in the list, as when a key's columns are reordered), and
+        for a primary key they are NOT NULL already."""
+        if not isinstance(op.constraint, (s.PrimaryKey, s.UniqueConstraint)) or self.state is None:
+            return False
+        table = self.state.table(op.table_name, op.schema)
+        if table is None:
+            return False
+        columns = set(op.constraint.columns)
+        keys = [*self.dropped_keys.get(_key(op), ()), *_unique_sets(table)]
+        if isinstance(op.constraint, s.PrimaryKey):
+            if any(c is None or c.nullable for c in map(table.column, columns)):
+                return False
+        return any(key <= columns for key in keys)
+
     def _follow(self, op: o.Op) -> None:
+        if isinstance(op, o.DropConstraint) and isinstance(op.constraint, (s.PrimaryKey, s.UniqueConstraint)):
+            self.dropped_keys.setdefault(_key(op), []).append(set(op.constraint.columns))
         if isinstance(op, (o.CreateTable, o.CreateEnum)):
             self.created.add(_key(op))
         elif isinstance(op, o.RenameTable) and _key(op) in self.created:
@@ -163,7 +183,7 @@ def _hazards(op: o.Op, tracker: HazardTracker) -> Iterator[Hazard]:
         yield from _lost_values(op.existing.values, op.new.values, f"enum {op.target}")
     elif isinstance(op, o.AlterDomain):
         yield from _alter_domain(op)
-    elif isinstance(op, o.AddConstraint):
+    elif isinstance(op, o.AddConstraint) and not tracker.holds_key(op):
         yield from _new_constraint(op.target, op.constraint)
     elif isinstance(op, o.CreateIndex) and op.index.unique:
         yield Hazard(
@@ -262,6 +282,14 @@ _NEW_CONSTRAINT = {
     s.CheckConstraint: ("new-check", "fails if a row breaks it"),
     s.ForeignKey: ("new-foreign-key", "fails if a row points at nothing"),
 }
+
+
+def _unique_sets(table: s.Table) -> list[set]:
+    """The column sets that `table` holds unique: its primary key, uniques and plain unique indexes."""
+    keys = [set(table.primary_key.columns)] if table.primary_key else []
+    keys += [set(u.columns) for u in table.uniques]
+    plain = (i for i in table.indexes if i.unique and i.where is None and not any(e.expression for e in i.elements))
+    return keys + [set(i.columns) for i in plain]
 
 
 def _new_constraint(table: str, constraint: s.Constraint) -> Iterator[Hazard]:
