@@ -18,12 +18,15 @@ from .dialects import for_sa_dialect
 from .dialects.base import Dialect
 from .errors import SchemadiffError
 from .head_snapshot import revision_map, single_head
+from . import ops as o
 from .ops import Op
 from .rename_answers import Ask
 from .render import DEFAULT_TEMPLATE, ScriptInfo, render_script
 from .renames import Renames
 from .revisions import RevisionMap, new_revision_id
 from .scratch import advance_head_snapshot, rebuild_head_snapshot
+from .snapshot import ForeignKey, Snapshot
+from .state import apply_all
 from .version_table import read_versions
 
 TEMPLATE_NAME = "script.py.tmpl"
@@ -136,6 +139,7 @@ def generate_revision(
         dialect = for_sa_dialect(conn.dialect)
         if not ops:
             return Generated(())
+        _require_runnable_keys(ops, database, dialect)
     now = now or datetime.now(timezone.utc)
     info = ScriptInfo(message, rev, (head,) if head else (), now.strftime("%Y-%m-%d %H:%M:%S UTC"))
     source = render_script(ops, info, dialect or _any_dialect(), _template(config), config.line_length, database)
@@ -176,6 +180,26 @@ def update_head_snapshot(config: Config) -> str:
         reason = " ".join(str(e).split()) or type(e).__name__
         return f"The head snapshot was not updated ({reason}): run schemadiff snapshot"
     return f"Wrote {config.dir}/{path.name}"
+
+
+def _require_runnable_keys(ops: list[Op], database: Snapshot, dialect: Dialect) -> None:
+    """Refuses a script whose new foreign key the database would refuse (the models name a target
+    without a key: mlflow's input_tags -> inputs on PostgreSQL), before anything is written."""
+    schema = apply_all(database, ops)
+    for op in ops:
+        table = op.table if isinstance(op, o.CreateTable) else None
+        fks = table.foreign_keys if table else ()
+        if isinstance(op, o.AddConstraint) and isinstance(op.constraint, ForeignKey):
+            fks = (op.constraint,)
+        for fk in fks:
+            target = schema.table(fk.ref_table, fk.ref_schema)
+            reason = target and dialect.refuses_foreign_key(fk, target)
+            if reason:
+                raise SchemadiffError(
+                    f"the models' foreign key {fk.name or ''} on {op.target} ({', '.join(fk.columns)}) "
+                    f"cannot be created: {reason}; give the target a key, or leave the foreign key "
+                    "out with include_object (type_ \"foreign_key_constraint\")"
+                )
 
 
 def require_message(message: str) -> None:

@@ -341,6 +341,37 @@ def test_a_foreign_key_declared_unnamed_and_named_settles_in_one_revision(db, tm
     assert len(names) == (1 if db.dialect == "sqlite" or start == "named" else 2)
 
 
+def keyed_to(target_key: bool) -> sa.MetaData:
+    """As mlflow's input_tags -> inputs (input_uuid): a key to columns that hold no key."""
+    md = sa.MetaData()
+    inputs = sa.Table("inputs", md, sa.Column("id", sa.Integer, primary_key=True), sa.Column("uuid", sa.String(36)))
+    if target_key:
+        inputs.append_constraint(sa.UniqueConstraint("uuid", name="uq_inputs_uuid"))
+    sa.Table(
+        "input_tags",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("input_uuid", sa.String(36), sa.ForeignKey("inputs.uuid", name="fk_input_tags_inputs")),
+    )
+    return md
+
+
+@pytest.mark.parametrize("db", DIALECTS, indirect=True)
+def test_generate_refuses_a_foreign_key_the_database_would_refuse(db, tmp_path):
+    """PostgreSQL wants a key on the referenced columns, MySQL an index that starts with them;
+    SQLite takes any. The script is refused before it is written, not left to fail."""
+    config = project(db, tmp_path)
+    if db.dialect == "sqlite":
+        assert generate(db, config, keyed_to(False), "k1").path is not None
+        return
+    with pytest.raises(SchemadiffError, match="foreign key fk_input_tags_inputs on input_tags .input_uuid. cannot be created"):
+        generate(db, config, keyed_to(False), "k1")
+    assert list(config.versions_dir.iterdir()) == []
+    generate(db, config, keyed_to(True), "k1")
+    upgrade(config)
+    assert_clean(db, keyed_to(True))
+
+
 def trace_index(columns: tuple = ("request_id",)) -> sa.MetaData:
     """With no columns, as mlflow's trace_request_metadata: `Index(name)` in __table_args__."""
     md = sa.MetaData()

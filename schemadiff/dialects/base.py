@@ -320,6 +320,10 @@ class Dialect:
         """Holds off other schemadiff processes migrating the same database meanwhile."""
         yield
 
+    def refuses_foreign_key(self, fk: ForeignKey, target: Table) -> Optional[str]:
+        """Why this database refuses `fk` to `target` as the schema will be; None where it takes it."""
+        return None
+
     def prepare_scratch_database(self, conn: Connection) -> None:
         """Readies a new, empty database for the settings that the project's URL carries, so that
         a replay there runs as on the real database."""

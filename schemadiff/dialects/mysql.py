@@ -454,6 +454,16 @@ class MysqlDialect(Dialect):
             return _first_keyword(op.sql) not in _DML_KEYWORDS
         return True
 
+    def refuses_foreign_key(self, fk: s.ForeignKey, target: s.Table) -> Optional[str]:
+        # InnoDB looks the referenced columns up in an index that starts with them, in order.
+        wanted = tuple(fk.ref_columns)
+        leading = [target.primary_key.columns] if target.primary_key else []
+        leading += [u.columns for u in target.uniques]
+        leading += [i.columns for i in target.indexes if not any(e.expression for e in i.elements)]
+        if any(tuple(columns[: len(wanted)]) == wanted for columns in leading):
+            return None
+        return f"{self.server} needs an index that starts with {target.name} ({', '.join(wanted)})"
+
     # -- server features ---------------------------------------------------------------
     @property
     def _mariadb(self) -> bool:

@@ -969,6 +969,14 @@ class PostgresqlDialect(Dialect):
         _scalar(conn, _UNLOCK, key=key)
 
     # -- reflection --------------------------------------------------------------------
+    def refuses_foreign_key(self, fk: s.ForeignKey, target: s.Table) -> Optional[str]:
+        keys = [set(target.primary_key.columns)] if target.primary_key else []
+        keys += [set(u.columns) for u in target.uniques]
+        keys += [set(i.columns) for i in target.indexes if i.unique and i.where is None and not any(e.expression for e in i.elements)]
+        if set(fk.ref_columns) in keys:
+            return None
+        return f"PostgreSQL needs a primary key or unique constraint on {target.name} ({', '.join(fk.ref_columns)})"
+
     def prepare_scratch_database(self, conn: Connection) -> None:
         # A URL with `options=-csearch_path=app` creates tables in the schema `app`, which a new
         # database lacks: CREATE TABLE would find no schema to create in.
