@@ -195,8 +195,9 @@ def _require_runnable_keys(ops: list[Op], database: Snapshot, dialect: Dialect) 
             target = schema.table(fk.ref_table, fk.ref_schema)
             reason = target and dialect.refuses_foreign_key(fk, target)
             if reason:
+                name = f" {fk.name}" if fk.name else ""
                 raise SchemadiffError(
-                    f"the models' foreign key {fk.name or ''} on {op.target} ({', '.join(fk.columns)}) "
+                    f"the models' foreign key{name} on {op.target} ({', '.join(fk.columns)}) "
                     f"cannot be created: {reason}; give the target a key, or leave the foreign key "
                     "out with include_object (type_ \"foreign_key_constraint\")"
                 )
