@@ -275,13 +275,18 @@ def with_expressions(snap: Snapshot) -> Snapshot:
         return dataclasses.replace(e, text=revive(e.text)) if e.expression else e
 
     def column(c: Column) -> Column:
+        if type(c.default) is not str and not (c.computed and type(c.computed.sqltext) is str):
+            return c  # most columns: replace() is slow on big schemas
         computed = c.computed and dataclasses.replace(c.computed, sqltext=revive(c.computed.sqltext))
         return dataclasses.replace(c, default=revive(c.default), computed=computed)
 
     def table(t: Table) -> Table:
+        columns = tuple(column(c) for c in t.columns)
+        if all(c is n for c, n in zip(t.columns, columns)) and not (t.checks or t.indexes):
+            return t
         return dataclasses.replace(
             t,
-            columns=tuple(column(c) for c in t.columns),
+            columns=columns,
             checks=tuple(dataclasses.replace(c, sqltext=revive(c.sqltext)) for c in t.checks),
             indexes=tuple(
                 dataclasses.replace(i, where=revive(i.where), elements=tuple(element(e) for e in i.elements))
