@@ -126,7 +126,7 @@ class HazardTracker:
         if table is None:
             return False
         columns = set(op.constraint.columns)
-        keys = [*self.dropped_keys.get(_key(op), ()), *_unique_sets(table)]
+        keys = [*self.dropped_keys.get(_key(op), ()), *table.unique_column_sets()]
         if isinstance(op.constraint, s.PrimaryKey):
             if any(c is None or c.nullable for c in map(table.column, columns)):
                 return False
@@ -282,14 +282,6 @@ _NEW_CONSTRAINT = {
     s.CheckConstraint: ("new-check", "fails if a row breaks it"),
     s.ForeignKey: ("new-foreign-key", "fails if a row points at nothing"),
 }
-
-
-def _unique_sets(table: s.Table) -> list[set]:
-    """The column sets that `table` holds unique: its primary key, uniques and plain unique indexes."""
-    keys = [set(table.primary_key.columns)] if table.primary_key else []
-    keys += [set(u.columns) for u in table.uniques]
-    plain = (i for i in table.indexes if i.unique and i.where is None and not any(e.expression for e in i.elements))
-    return keys + [set(i.columns) for i in plain]
 
 
 def _new_constraint(table: str, constraint: s.Constraint) -> Iterator[Hazard]:

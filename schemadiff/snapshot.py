@@ -206,6 +206,18 @@ class Table(SchemaObject):
     def column(self, name: str) -> Optional[Column]:
         return next((c for c in self.columns if c.name == name), None)
 
+    def unique_column_sets(self) -> list[frozenset[str]]:
+        """The column sets the table holds unique: its primary key, its uniques and its plain
+        unique indexes (no WHERE, no expression)."""
+        keys = [self.primary_key.columns] if self.primary_key else []
+        keys += [u.columns for u in self.uniques]
+        keys += [
+            i.columns
+            for i in self.indexes
+            if i.unique and i.where is None and not any(e.expression for e in i.elements)
+        ]
+        return [frozenset(columns) for columns in keys]
+
 
 @dataclass(frozen=True)
 class Enum(SchemaObject):

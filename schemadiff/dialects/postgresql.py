@@ -970,10 +970,7 @@ class PostgresqlDialect(Dialect):
 
     # -- reflection --------------------------------------------------------------------
     def refuses_foreign_key(self, fk: s.ForeignKey, target: s.Table) -> Optional[str]:
-        keys = [set(target.primary_key.columns)] if target.primary_key else []
-        keys += [set(u.columns) for u in target.uniques]
-        keys += [set(i.columns) for i in target.indexes if i.unique and i.where is None and not any(e.expression for e in i.elements)]
-        if set(fk.ref_columns) in keys:
+        if frozenset(fk.ref_columns) in target.unique_column_sets():
             return None
         return f"PostgreSQL needs a primary key or unique constraint on {target.name} ({', '.join(fk.ref_columns)})"
 
