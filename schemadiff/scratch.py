@@ -36,11 +36,10 @@ def rebuild_head_snapshot(
     """Writes the head snapshot from a replay of every script on a scratch database, or from
     `start_from` (a database URL or a snapshot file) moved along by the scripts after it."""
     revisions = head_snapshot.revision_map(config)
-    head = head_snapshot.single_head(revisions)
+    upto = _head(revisions)
     server = head_snapshot.configured_server(config)
     if start_from is not None:
         dialect = offline_dialect(server)
-        upto = (head,) if head else ()
         start = resolve_start(config, revisions, dialect, start_from, upto)
         return head_snapshot.write(config, revisions, dialect, start.replay(revisions, upto, dialect))
     scratch_server = dev_url or config.dev_url
@@ -64,7 +63,7 @@ def advance_head_snapshot(config: Config) -> Optional[Path]:
     """The committed head snapshot moved along by the scripts after it (`generate`'s new one),
     replayed offline; None where there is no such snapshot, or the replay cannot get past them."""
     revisions = head_snapshot.revision_map(config)
-    upto = tuple(filter(None, [head_snapshot.single_head(revisions)]))
+    upto = _head(revisions)
     dialect = offline_dialect(head_snapshot.configured_server(config))
     start = committed(config, revisions, dialect)
     if start is None or not start.precedes(revisions, upto):
@@ -74,6 +73,12 @@ def advance_head_snapshot(config: Config) -> Optional[Path]:
     except SchemadiffError:
         return None
     return head_snapshot.write(config, revisions, dialect, snap)
+
+
+def _head(revisions: RevisionMap) -> tuple[str, ...]:
+    """The single head as replays name where they go: () for an empty history."""
+    head = head_snapshot.single_head(revisions)
+    return (head,) if head else ()
 
 
 def _require_separable(config: Config, revisions: RevisionMap, server: str) -> None:

@@ -187,11 +187,7 @@ def _require_runnable_keys(ops: list[Op], database: Snapshot, dialect: Dialect) 
     without a key: mlflow's input_tags -> inputs on PostgreSQL), before anything is written."""
     schema = apply_all(database, ops)
     for op in ops:
-        table = op.table if isinstance(op, o.CreateTable) else None
-        fks = table.foreign_keys if table else ()
-        if isinstance(op, o.AddConstraint) and isinstance(op.constraint, ForeignKey):
-            fks = (op.constraint,)
-        for fk in fks:
+        for fk in _new_foreign_keys(op):
             target = schema.table(fk.ref_table, fk.ref_schema)
             reason = target and dialect.refuses_foreign_key(fk, target)
             if reason:
@@ -201,6 +197,14 @@ def _require_runnable_keys(ops: list[Op], database: Snapshot, dialect: Dialect) 
                     f"cannot be created: {reason}; give the target a key, or leave the foreign key "
                     "out with include_object (type_ \"foreign_key_constraint\")"
                 )
+
+
+def _new_foreign_keys(op: Op) -> tuple[ForeignKey, ...]:
+    if isinstance(op, o.CreateTable):
+        return op.table.foreign_keys
+    if isinstance(op, o.AddConstraint) and isinstance(op.constraint, ForeignKey):
+        return (op.constraint,)
+    return ()
 
 
 def require_message(message: str) -> None:
